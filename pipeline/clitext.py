@@ -1,0 +1,73 @@
+"""German texts for click's own messages (usage, help, errors).
+
+click wraps its texts in gettext but ships no German catalogue, so its modules' ``_`` and
+``ngettext`` are pointed at this table. Texts not listed stay English.
+"""
+
+from __future__ import annotations
+
+import click.core
+import click.decorators
+import click.exceptions
+import click.formatting
+import click.parser
+import click.types
+
+GERMAN = {
+    "Usage:": "Aufruf:",
+    "Options": "Optionen",
+    "Commands": "Befehle",
+    "Show this message and exit.": "Diese Hilfe anzeigen und beenden.",
+    "Show the version and exit.": "Version anzeigen und beenden.",
+    "Error: {message}": "Fehler: {message}",
+    "Try '{command} {option}' for help.": "Hilfe mit „{command} {option}“.",
+    "No such option: {name}": "Unbekannte Option: {name}",
+    "No such option {name!r}.": "Unbekannte Option {name!r}.",
+    "No such command {name!r}.": "Unbekannter Befehl {name!r}.",
+    "Missing command.": "Befehl fehlt.",
+    "Missing argument": "Argument fehlt",
+    "Missing option": "Option fehlt",
+    "Missing parameter": "Angabe fehlt",
+    "Missing {param_type}": "{param_type} fehlt",
+    "Missing parameter: {param_name}": "Angabe fehlt: {param_name}",
+    "Invalid value for {param_hint}: {message}": "Ungültiger Wert für {param_hint}: {message}",
+    "Invalid value: {message}": "Ungültiger Wert: {message}",
+    "Option {name!r} requires an argument.": "Option {name!r} braucht einen Wert.",
+    "Option {name!r} does not take a value.": "Option {name!r} nimmt keinen Wert.",
+    "Aborted!": "Abgebrochen.",
+    "default: {default}": "Vorgabe: {default}",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} existiert nicht.",
+    "{name} {filename!r} is a file.": "{name} {filename!r} ist eine Datei.",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} ist ein Ordner.",
+    "{value!r} is not a valid {number_type}.": "{value!r} ist keine gültige Zahl.",
+    "{value!r} is not one of {choices}.": "{value!r} ist keiner der Werte {choices}.",
+    "Did you mean {possibility}?": "Meinten Sie {possibility}?",
+    "(Possible options: {possibilities})": "(Mögliche Optionen: {possibilities})",
+    "file": "Datei",
+    "directory": "Ordner",
+    "path": "Pfad",
+}
+
+GERMAN_PLURAL = {
+    "Got unexpected extra argument ({args})": "Unerwartetes zusätzliches Argument ({args})",
+    "Got unexpected extra arguments ({args})": "Unerwartete zusätzliche Argumente ({args})",
+    "Option {name!r} requires {nargs} arguments.": "Option {name!r} braucht {nargs} Werte.",
+}
+
+
+def gettext(message: str) -> str:
+    return GERMAN.get(message, message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    chosen = singular if n == 1 else plural
+    return GERMAN_PLURAL.get(chosen, chosen)
+
+
+def install() -> None:
+    for module in (click.core, click.decorators, click.exceptions, click.formatting,
+                   click.parser, click.types):
+        if hasattr(module, "_"):
+            module._ = gettext
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext

@@ -1,0 +1,349 @@
+"""Context stage: models → the plain dicts and lists that the .docx templates see."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from .load import Daten
+from .model import (
+    KATEGORIEN,
+    Beschlussvorlage,
+    Block,
+    Kategorie,
+    Katalog,
+    Massnahme,
+    VorlageBasis,
+    Zwischenbericht,
+)
+
+LOCALE = "de_DE"
+ANKREUZEN = ("☒", "☐")  # checked, unchecked
+ZEITPLAN_SPALTEN = 3
+
+
+@dataclass(frozen=True)
+class Bild:
+    """A picture for the template; the render stage turns it into an InlineImage."""
+
+    png: bytes
+    breite_mm: float
+
+
+@dataclass(frozen=True)
+class Dokumentinfo:
+    """What goes into docProps/core.xml; set by python-docx, never through template tags."""
+
+    titel: str
+    betreff: str
+    autor: str
+    datum: dt.date
+    schlagworte: str
+
+
+# --- German formats ----------------------------------------------------------------------------
+
+
+def datum(value: dt.date | None) -> str:
+    """10.03.2020"""
+    return format_date(value, "dd.MM.yyyy", locale=LOCALE) if value else "Termin folgt"
+
+
+def monat(value: dt.date) -> str:
+    """März 2020"""
+    return format_date(value, "MMMM yyyy", locale=LOCALE)
+
+
+def betrag(value: Decimal) -> str:
+    """5.000 for whole euros, 5.000,50 otherwise (as the city's form writes them)."""
+    pattern = "#,##0" if value == value.to_integral_value() else "#,##0.00"
+    return format_decimal(value, format=pattern, locale=LOCALE)
+
+
+def ankreuzen(ja: bool) -> dict[str, str]:
+    checked, unchecked = ANKREUZEN
+    return {"ja": checked if ja else unchecked, "nein": unchecked if ja else checked}
+
+
+# --- shared parts ------------------------------------------------------------------------------
+
+
+def blocks(items: list[Block]) -> list[dict[str, Any]]:
+    return [
+        {"absatz": b.absatz, "liste": b.liste or [], "strich": b.zeichen == "strich"}
+        for b in items
+    ]
+
+
+def lines(text: str) -> list[str]:
+    return text.split("\n") if text else []
+
+
+def kopf(vorlage: VorlageBasis, daten: Daten) -> dict[str, Any]:
+    """The header every paper shares: Körperschaft, Beratungsfolge, Betreff, signature."""
+    k = daten.koerperschaft
+    return {
+        "koerperschaft": {"name": k.name, "amt": k.amt, "dienststelle": k.dienststelle},
+        "drucksache": vorlage.drucksache,
+        "betreff": vorlage.betreff,
+        "beratungsfolge": [
+            {
+                "gremium": k.gremien[b.gremium],
+                "kuerzel": b.gremium,
+                "datum": datum(b.sitzungsdatum),
+                "oeffentlichkeit": b.oeffentlichkeit,
+                "beschlussart": b.beschlussart,
+            }
+            for b in vorlage.beratungsfolge
+        ],
+        "beschlussvorschlag": lines(vorlage.beschlussvorschlag),
+        "unterzeichner": {"name": vorlage.unterzeichner.name,
+                          "funktion": vorlage.unterzeichner.funktion},
+        "anlagen": [anlage_titel(a, daten) for a in vorlage.anlagen] or ["Keine"],
+    }
+
+
+def anlage_titel(anlage, daten: Daten) -> str:
+    if anlage.titel.strip():
+        return anlage.titel
+    if anlage.dokument == "massnahmenkatalog" and daten.katalog:
+        return f"{daten.katalog.titel} (Stand {datum(daten.katalog.stand)})"
+    return daten.vorlagen[anlage.dokument].betreff
+
+
+def first_date(vorlage: VorlageBasis) -> dt.date | None:
+    return next((b.sitzungsdatum for b in vorlage.beratungsfolge if b.sitzungsdatum), None)
+
+
+# --- Beschlussvorlage --------------------------------------------------------------------------
+
+
+def beschlussvorlage(vorlage: Beschlussvorlage, daten: Daten) -> dict[str, Any]:
+    fa = vorlage.finanzielle_auswirkungen
+    haushalt = {(p.produkt, p.sachkonto): p for p in (daten.haushalt.posten if daten.haushalt else [])}
+    posten = []
+    for ref in fa.posten:
+        line = haushalt[(ref.produkt, ref.sachkonto)]
+        folgejahr = line.ansaetze.get(ref.hh_jahr + 1)
+        posten.append({
+            "produkt": line.produkt,
+            "bezeichnung": line.bezeichnung,
+            "sachkonto": line.sachkonto,
+            "betrag": betrag(line.ansaetze[ref.hh_jahr]),
+            "hh_jahr": str(ref.hh_jahr),
+            "folgejahr": betrag(folgejahr) if folgejahr is not None else "–",
+        })
+    deckung = [
+        {"produkt": d.produkt, "bezeichnung": haushalt[(d.produkt, d.sachkonto)].bezeichnung,
+         "sachkonto": d.sachkonto, "betrag": betrag(d.betrag)}
+        for d in fa.deckungsvorschlag
+    ]
+    context = kopf(vorlage, daten) | {
+        "sachverhalt": blocks(vorlage.sachverhalt),
+        "zeitplan": zeitplan(vorlage),
+        "budget": blocks(vorlage.budget),
+        "schluss": blocks(vorlage.schluss),
+        "fa": {
+            "finanzmittel": ankreuzen(bool(posten)),
+            "posten": posten,
+            "ausserplanmaessig": ankreuzen(bool(deckung)),
+            "deckung": deckung,
+            "folgekosten_noetig": ankreuzen(bool(fa.folgekosten)),
+            "folgekosten": [{"aufwandsart": f.aufwandsart, "betrag": betrag(f.betrag_pro_jahr)}
+                            for f in fa.folgekosten],
+            "erloese_noetig": ankreuzen(bool(fa.erloese)),
+            "erloese": [{"art": e.art, "betrag": betrag(e.betrag)} for e in fa.erloese],
+            "erlaeuterung": lines(fa.erlaeuterung),
+            "sonstige_anmerkungen": lines(fa.sonstige_anmerkungen),
+        },
+    }
+    return context
+
+
+def zeitplan(vorlage: Beschlussvorlage) -> dict[str, Any] | None:
+    """The Zeitplan as rows of three columns: a row of periods over a row of steps."""
+    if vorlage.zeitplan is None:
+        return None
+    steps = vorlage.zeitplan.schritte
+    rows = []
+    for start in range(0, len(steps), ZEITPLAN_SPALTEN):
+        chunk = steps[start:start + ZEITPLAN_SPALTEN]
+        padding = [""] * (ZEITPLAN_SPALTEN - len(chunk))
+        rows.append({"zeitraeume": [s.zeitraum for s in chunk] + padding,
+                     "schritte": [s.schritt for s in chunk] + padding})
+    return {"einleitung": lines(vorlage.zeitplan.einleitung), "reihen": rows}
+
+
+# --- Maßnahmenkatalog --------------------------------------------------------------------------
+
+
+def _zeile(text: str) -> dict[str, str]:
+    if text.startswith("•"):
+        art = "punkt"
+    elif text.startswith("→"):
+        art = "fortschritt"
+    else:
+        art = "absatz"
+    return {"text": text, "art": art}
+
+
+def massnahme(m: Massnahme) -> dict[str, Any]:
+    kategorie = m.status_kategorie
+    assert kategorie is not None  # guaranteed by validate.check_katalog
+    return {
+        "nr": str(m.nr),
+        "zeilen": [_zeile(t) for t in m.text.split("\n")],
+        "akteure": m.akteure,
+        "status": m.status,
+        "kategorie": KATEGORIEN[kategorie].bezeichnung,
+        "farbe": KATEGORIEN[kategorie].farbe,
+    }
+
+
+def statistik(katalog: Katalog) -> dict[str, Any]:
+    """Handlungsfeld × Kategorie counts with row and column totals."""
+    rows = []
+    totals = dict.fromkeys(Kategorie, 0)
+    for hf in katalog.handlungsfelder:
+        counts = dict.fromkeys(Kategorie, 0)
+        for z in hf.ziele:
+            for m in z.massnahmen:
+                counts[m.status_kategorie] += 1
+        for k, n in counts.items():
+            totals[k] += n
+        rows.append({"name": hf.name, **{k.value: n for k, n in counts.items()},
+                     "summe": sum(counts.values())})
+    gesamt = {"name": "Summe", **{k.value: n for k, n in totals.items()},
+              "summe": sum(totals.values())}
+    return {"zeilen": rows, "gesamt": gesamt, "massnahmen": gesamt["summe"],
+            "handlungsfelder": len(rows)}
+
+
+def legende(katalog: Katalog) -> list[dict[str, str]]:
+    counts = statistik(katalog)["gesamt"]
+    return [{"bezeichnung": info.bezeichnung, "farbe": info.farbe, "anzahl": str(counts[k.value])}
+            for k, info in KATEGORIEN.items()]
+
+
+def katalog(daten: Daten) -> dict[str, Any]:
+    kat = daten.katalog
+    assert kat is not None
+    return {
+        "koerperschaft": {"name": daten.koerperschaft.name, "amt": daten.koerperschaft.amt,
+                          "dienststelle": daten.koerperschaft.dienststelle},
+        "titel": kat.titel,
+        "stand": datum(kat.stand),
+        "legende": legende(kat),
+        "handlungsfelder": [
+            {
+                "name": hf.name,
+                "vision": hf.vision,
+                "ziele": [{"ziel": z.ziel, "massnahmen": [massnahme(m) for m in z.massnahmen]}
+                          for z in hf.ziele],
+                "weitere_massnahmen": hf.weitere_massnahmen,
+            }
+            for hf in kat.handlungsfelder
+        ],
+        "schlussbemerkung": lines(kat.schlussbemerkung),
+    }
+
+
+# --- Zwischenbericht ---------------------------------------------------------------------------
+
+
+def _kurz(m: Massnahme) -> dict[str, str]:
+    return {"nr": str(m.nr), "text": m.text.split("\n")[0], "status": m.status.replace("\n", " ")}
+
+
+def zwischenbericht(vorlage: Zwischenbericht, daten: Daten) -> dict[str, Any]:
+    kat = daten.katalog
+    assert kat is not None
+    alle = kat.massnahmen()
+    stat = statistik(kat)
+    return kopf(vorlage, daten) | {
+        "stichtag": datum(vorlage.stichtag),
+        "katalog": {"titel": kat.titel, "stand": datum(kat.stand)},
+        "abschnitte": [{"ueberschrift": a.ueberschrift, "text": blocks(a.text)}
+                       for a in vorlage.abschnitte],
+        "statistik": stat,
+        "kategorien": [{"schluessel": k.value, "bezeichnung": i.bezeichnung}
+                       for k, i in KATEGORIEN.items()],
+        "diagramm": Bild(balkendiagramm(stat), breite_mm=160),
+        "abgeschlossen": [_kurz(m) for m in alle if m.status_kategorie == Kategorie.ABGESCHLOSSEN],
+        "nicht_begonnen": [_kurz(m) for m in alle if m.status_kategorie == Kategorie.OFFEN],
+    }
+
+
+def balkendiagramm(stat: dict[str, Any]) -> bytes:
+    """A stacked bar chart of Handlungsfeld × Kategorie, as PNG bytes (deterministic)."""
+    import matplotlib  # imported lazily: it costs half a second at start-up
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.figure import Figure
+
+    rows = stat["zeilen"]
+    names = [_umbruch(r["name"]) for r in rows][::-1]
+    with plt.rc_context({"font.family": "sans-serif",
+                         "font.sans-serif": ["Liberation Sans", "Arial", "DejaVu Sans"],
+                         "font.size": 8, "svg.hashsalt": "ratsdoc"}):
+        fig = Figure(figsize=(6.3, 3.4), dpi=200)
+        ax = fig.add_subplot()
+        left = [0] * len(rows)
+        for kategorie, info in KATEGORIEN.items():
+            values = [r[kategorie.value] for r in rows][::-1]
+            ax.barh(names, values, left=left, color=f"#{info.farbe}", edgecolor="#404040",
+                    linewidth=0.5, label=info.bezeichnung)
+            left = [a + b for a, b in zip(left, values, strict=True)]
+        ax.set_xlabel("Anzahl Maßnahmen")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(loc="lower right", frameon=False, fontsize=7)
+        fig.tight_layout()
+        out = io.BytesIO()
+        fig.savefig(out, format="png", metadata={"Software": None})
+    return out.getvalue()
+
+
+def _umbruch(name: str, width: int = 28) -> str:
+    """Wrap long Handlungsfeld names onto two lines for the chart's axis."""
+    if len(name) <= width:
+        return name
+    words, first = name.split(), ""
+    while words and len(first) + len(words[0]) < width:
+        first += (" " if first else "") + words.pop(0)
+    return first + "\n" + " ".join(words)
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+def dokumentinfo(name: str, daten: Daten) -> Dokumentinfo:
+    k = daten.koerperschaft
+    autor = ", ".join(part for part in (k.name, k.amt, k.dienststelle) if part)
+    if name == "massnahmenkatalog":
+        kat = daten.katalog
+        assert kat is not None
+        return Dokumentinfo(kat.titel, f"Stand {datum(kat.stand)}", autor, kat.stand,
+                            "Maßnahmenkatalog")
+    vorlage = daten.vorlagen[name]
+    if isinstance(vorlage, Zwischenbericht):
+        return Dokumentinfo(vorlage.betreff, vorlage.betreff, autor, vorlage.stichtag,
+                            "Informationsvorlage; Zwischenbericht")
+    when = first_date(vorlage) or (daten.katalog.stand if daten.katalog else dt.date(2000, 1, 1))
+    return Dokumentinfo(vorlage.betreff, vorlage.betreff, autor, when, "Beschlussvorlage")
+
+
+def build_context(name: str, daten: Daten) -> dict[str, Any]:
+    if name == "massnahmenkatalog":
+        return katalog(daten)
+    vorlage = daten.vorlagen[name]
+    if isinstance(vorlage, Zwischenbericht):
+        return zwischenbericht(vorlage, daten)
+    return beschlussvorlage(vorlage, daten)

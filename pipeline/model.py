@@ -1,0 +1,343 @@
+"""Pydantic models of the data files: catalogue, budget, Körperschaft and the papers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from babel.numbers import NumberFormatError, parse_decimal
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+# Longest text accepted in one field. docxtpl silently truncates values of about 10 MB, and a
+# table cell of 100,000 characters is already some 30 pages.
+MAX_TEXT_LENGTH = 100_000
+
+# Characters XML 1.0 forbids (docxtpl would drop them silently, or break headers).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _check_text(value: str) -> str:
+    bad = _XML_ILLEGAL.search(value)
+    if bad:
+        raise PydanticCustomError(
+            "xml_zeichen",
+            "enthält das Steuerzeichen U+{code}, das in Word-Dokumenten nicht erlaubt ist "
+            "(Stelle {pos})",
+            {"code": f"{ord(bad.group()):04X}", "pos": bad.start() + 1},
+        )
+    if len(value) > MAX_TEXT_LENGTH:
+        raise PydanticCustomError(
+            "zu_lang",
+            "ist {length} Zeichen lang; erlaubt sind höchstens {limit}",
+            {"length": f"{len(value):,}".replace(",", "."), "limit": "100.000"},
+        )
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("leer", "darf nicht leer sein")
+    return value
+
+
+def _code_from_number(value: object) -> object:
+    # YAML reads an unquoted 314007 as int; a Produkt or Sachkonto is a code, not a number.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _german_date(value: object) -> object:
+    """Accept TT.MM.JJJJ as clerks write it, besides ISO dates."""
+    if isinstance(value, str) and re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", value.strip()):
+        day, month, year = (int(part) for part in value.strip().split("."))
+        try:
+            return dt.date(year, month, day)
+        except ValueError as exc:
+            raise PydanticCustomError(
+                "datum", "„{value}“ ist kein gültiges Datum", {"value": value}
+            ) from exc
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def _amount(value: object) -> object:
+    """Amounts as numbers (5000, 5000.5) or German text ("5.000,00")."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("betrag", "ist kein Betrag")
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    if isinstance(value, str):
+        text = value.strip().removesuffix("€").removesuffix("EUR").strip()
+        try:
+            return parse_decimal(text, locale="de_DE", strict=True)
+        except (NumberFormatError, InvalidOperation) as exc:
+            raise PydanticCustomError(
+                "betrag", "„{value}“ ist kein Betrag (Beispiel: 5000 oder 5.000,00)",
+                {"value": value},
+            ) from exc
+    return value
+
+
+Text = Annotated[str, AfterValidator(_check_text)]
+Pflichttext = Annotated[str, AfterValidator(_check_text), AfterValidator(_not_blank)]
+Code = Annotated[str, BeforeValidator(_code_from_number), Field(pattern=r"^[0-9A-Za-z./-]+$")]
+Datum = Annotated[dt.date, BeforeValidator(_german_date)]
+Betrag = Annotated[Decimal, BeforeValidator(_amount), Field(ge=0, max_digits=15, decimal_places=2)]
+Jahr = Annotated[int, Field(ge=1990, le=2100)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- status categories -------------------------------------------------------------------------
+
+
+class Kategorie(StrEnum):
+    """Status categories used for statistics and colouring."""
+
+    ABGESCHLOSSEN = "abgeschlossen"
+    LAUFEND = "laufend"
+    GEPLANT = "geplant"
+    IN_PRUEFUNG = "in_pruefung"
+    OFFEN = "offen"
+
+
+@dataclass(frozen=True)
+class KategorieInfo:
+    bezeichnung: str
+    farbe: str  # cell shading, hex RGB
+
+
+KATEGORIEN: dict[Kategorie, KategorieInfo] = {
+    Kategorie.ABGESCHLOSSEN: KategorieInfo("Abgeschlossen", "C5E0B3"),
+    Kategorie.LAUFEND: KategorieInfo("Laufend / wird fortgesetzt", "DEEAF6"),
+    Kategorie.GEPLANT: KategorieInfo("In Planung", "FFF2CC"),
+    Kategorie.IN_PRUEFUNG: KategorieInfo("In Prüfung", "E4DFEC"),
+    Kategorie.OFFEN: KategorieInfo("Noch nicht umgesetzt", "F7CAAC"),
+}
+
+# The rule that infers a category from the status text: the first pattern that matches the
+# lower-cased status wins. Order matters: "Noch nicht umgesetzt – Realisierung wird weiterhin
+# geprüft" is in Prüfung, not offen; "Abgeschlossen / Weitere Durchführung in Planung" is
+# abgeschlossen.
+KATEGORIE_REGELN: tuple[tuple[re.Pattern[str], Kategorie], ...] = (
+    (re.compile(r"^abgeschlossen|^erledigt|^umgesetzt"), Kategorie.ABGESCHLOSSEN),
+    (re.compile(r"geprüft|prüfung"), Kategorie.IN_PRUEFUNG),
+    (re.compile(r"noch nicht umgesetzt|nicht begonnen|offen"), Kategorie.OFFEN),
+    (re.compile(r"in planung|geplant|umsetzung im|umsetzung ab"), Kategorie.GEPLANT),
+    (re.compile(r"fortgesetzt|laufend|läuft|in umsetzung|wird umgesetzt"), Kategorie.LAUFEND),
+)
+
+
+def kategorie_aus_status(status: str) -> Kategorie | None:
+    """Infer the category from a status text, or None when no rule matches."""
+    text = " ".join(status.lower().split())
+    for pattern, kategorie in KATEGORIE_REGELN:
+        if pattern.search(text):
+            return kategorie
+    return None
+
+
+# --- Maßnahmenkatalog --------------------------------------------------------------------------
+
+
+class Massnahme(Strict):
+    nr: PositiveInt
+    text: Pflichttext
+    akteure: Pflichttext
+    status: Pflichttext
+    kategorie: Kategorie | None = None  # overrides the inferred category
+
+    @property
+    def status_kategorie(self) -> Kategorie | None:
+        return self.kategorie or kategorie_aus_status(self.status)
+
+
+class Ziel(Strict):
+    ziel: Pflichttext
+    massnahmen: list[Massnahme] = Field(min_length=1)
+
+
+class Handlungsfeld(Strict):
+    name: Pflichttext
+    vision: list[Pflichttext] = Field(min_length=1)
+    ziele: list[Ziel] = Field(min_length=1)
+    weitere_massnahmen: list[Pflichttext] = []
+
+
+class Katalog(Strict):
+    titel: Pflichttext
+    stand: Datum
+    handlungsfelder: list[Handlungsfeld] = Field(min_length=1)
+    schlussbemerkung: Text = ""
+
+    def massnahmen(self) -> list[Massnahme]:
+        return [m for hf in self.handlungsfelder for z in hf.ziele for m in z.massnahmen]
+
+
+# --- Haushalt and Körperschaft -----------------------------------------------------------------
+
+
+class Haushaltsposten(Strict):
+    produkt: Code
+    bezeichnung: Pflichttext
+    sachkonto: Code
+    ansaetze: dict[Jahr, Betrag] = Field(min_length=1)  # HH-Jahr → Betrag
+
+
+class Haushalt(Strict):
+    posten: list[Haushaltsposten] = Field(min_length=1)
+
+
+class Koerperschaft(Strict):
+    name: Pflichttext
+    amt: Text = ""
+    dienststelle: Text = ""
+    gremien: dict[Code, Pflichttext] = Field(min_length=1)  # Kürzel → Name
+
+
+# --- Vorlagen ----------------------------------------------------------------------------------
+
+
+class Beratung(Strict):
+    gremium: Code
+    sitzungsdatum: Datum | None = None  # None: "Termin folgt"
+    oeffentlichkeit: Literal["öffentlich", "nichtöffentlich"]
+    beschlussart: Literal["Vorberatung", "Entscheidung", "Kenntnisnahme"]
+
+
+class Block(Strict):
+    """One block of running text: a paragraph, or a bullet list."""
+
+    absatz: Text | None = None
+    liste: list[Pflichttext] | None = None
+    zeichen: Literal["punkt", "strich"] = "punkt"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _paragraph_from_string(cls, value: object) -> object:
+        return {"absatz": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Block:
+        if (self.absatz is None) == (self.liste is None):
+            raise PydanticCustomError(
+                "block", "braucht genau eines von „absatz“ (Text) oder „liste“ (Aufzählung)"
+            )
+        return self
+
+
+class Zeitplanschritt(Strict):
+    zeitraum: Pflichttext
+    schritt: Pflichttext
+
+
+class Zeitplan(Strict):
+    einleitung: Text = ""
+    schritte: list[Zeitplanschritt] = Field(min_length=1)
+
+
+class Unterzeichner(Strict):
+    name: Pflichttext
+    funktion: Pflichttext
+
+
+class PostenVerweis(Strict):
+    """A budget line of the Haushalt, named by Produkt and Sachkonto, for one HH-Jahr."""
+
+    produkt: Code
+    sachkonto: Code
+    hh_jahr: Jahr
+
+
+class Deckung(Strict):
+    produkt: Code
+    sachkonto: Code
+    betrag: Betrag
+
+
+class Folgekosten(Strict):
+    aufwandsart: Pflichttext
+    betrag_pro_jahr: Betrag
+
+
+class Erloes(Strict):
+    art: Pflichttext
+    betrag: Betrag
+
+
+class FinanzielleAuswirkungen(Strict):
+    posten: list[PostenVerweis] = []
+    deckungsvorschlag: list[Deckung] = []
+    folgekosten: list[Folgekosten] = []
+    erloese: list[Erloes] = []
+    erlaeuterung: Text = ""
+    sonstige_anmerkungen: Text = ""
+
+
+class Anlage(Strict):
+    """An attachment: a generated document of this data folder, or a title of an outside file."""
+
+    titel: Text = ""
+    dokument: Code | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _title_from_string(cls, value: object) -> object:
+        return {"titel": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _title_or_document(self) -> Anlage:
+        if not self.titel.strip() and self.dokument is None:
+            raise PydanticCustomError("anlage", "braucht „titel“ oder „dokument“")
+        return self
+
+
+class VorlageBasis(Strict):
+    drucksache: Text = ""
+    betreff: Pflichttext
+    beratungsfolge: list[Beratung] = Field(min_length=1)
+    beschlussvorschlag: Pflichttext
+    unterzeichner: Unterzeichner
+    anlagen: list[Anlage] = []
+
+
+class Beschlussvorlage(VorlageBasis):
+    art: Literal["beschlussvorlage"]
+    sachverhalt: list[Block] = Field(min_length=1)
+    zeitplan: Zeitplan | None = None
+    budget: list[Block] = []
+    schluss: list[Block] = []
+    finanzielle_auswirkungen: FinanzielleAuswirkungen = FinanzielleAuswirkungen()
+
+
+class Abschnitt(Strict):
+    ueberschrift: Pflichttext
+    text: list[Block] = Field(min_length=1)
+
+
+class Zwischenbericht(VorlageBasis):
+    art: Literal["zwischenbericht"]
+    stichtag: Datum
+    abschnitte: list[Abschnitt] = []
+
+
+Vorlage = Beschlussvorlage | Zwischenbericht
+VORLAGE_ARTEN: dict[str, type[VorlageBasis]] = {
+    "beschlussvorlage": Beschlussvorlage,
+    "zwischenbericht": Zwischenbericht,
+}

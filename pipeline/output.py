@@ -1,0 +1,61 @@
+"""Write stage: atomic file writes and the build lock."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from .errors import AusgabeFehler, display_path
+
+LOCK_NAME = ".ratsdoc.lock"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace path with data so that readers see the old or the new file, never a part."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def build_lock(ausgabe: Path) -> Iterator[None]:
+    """Serialise builds that write into the same output folder."""
+    try:
+        ausgabe.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AusgabeFehler(
+            f"Ausgabeordner {display_path(ausgabe)} kann nicht angelegt werden ({exc.strerror})"
+        ) from None
+    lock = FileLock(ausgabe / LOCK_NAME)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise AusgabeFehler(
+            f"In {display_path(ausgabe)} läuft gerade ein anderer Build "
+            f"(Sperrdatei {LOCK_NAME}). Bitte warten und erneut versuchen."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()

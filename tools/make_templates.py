@@ -1,0 +1,542 @@
+"""Bootstrap the .docx templates in templates/docx/ once.
+
+The committed templates are the source of truth: clerks edit them in Word or LibreOffice, and
+`ratsdoc build` never regenerates them. Run this only to start over:
+
+    python tools/make_templates.py --ziel templates/docx [--ueberschreiben]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Cm, Pt, RGBColor
+
+FONT = "Arial"
+GREY = "D9D9D9"
+KATEGORIE_SPALTEN = [  # must match pipeline.model.KATEGORIEN
+    ("abgeschlossen", "Abgeschlossen"),
+    ("laufend", "Laufend"),
+    ("geplant", "In Planung"),
+    ("in_pruefung", "In Prüfung"),
+    ("offen", "Noch nicht umgesetzt"),
+]
+
+NUMBERING = f"""<w:numbering {nsdecls('w')}>
+  <w:abstractNum w:abstractNumId="1">
+    <w:multiLevelType w:val="singleLevel"/>
+    <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="bullet"/><w:lvlText w:val="•"/>
+      <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="426" w:hanging="284"/></w:pPr>
+      <w:rPr><w:rFonts w:ascii="{FONT}" w:hAnsi="{FONT}"/></w:rPr></w:lvl>
+  </w:abstractNum>
+  <w:abstractNum w:abstractNumId="2">
+    <w:multiLevelType w:val="singleLevel"/>
+    <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="bullet"/><w:lvlText w:val="–"/>
+      <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="426" w:hanging="284"/></w:pPr>
+      <w:rPr><w:rFonts w:ascii="{FONT}" w:hAnsi="{FONT}"/></w:rPr></w:lvl>
+  </w:abstractNum>
+  <w:num w:numId="1"><w:abstractNumId w:val="1"/></w:num>
+  <w:num w:numId="2"><w:abstractNumId w:val="2"/></w:num>
+</w:numbering>"""
+
+
+# --- document set-up ---------------------------------------------------------------------------
+
+
+def new_document(landscape: bool = False) -> Document:
+    doc = Document()
+    _fix_settings(doc)
+    numbering = doc.part.numbering_part
+    numbering._element = parse_xml(NUMBERING)
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+        margins = (Cm(1.5), Cm(1.5), Cm(1.8), Cm(1.5))
+    else:
+        margins = (Cm(2.5), Cm(2.0), Cm(2.0), Cm(2.0))
+    section.left_margin, section.right_margin, section.top_margin, section.bottom_margin = margins
+    section.header_distance, section.footer_distance = Cm(1.0), Cm(1.0)
+    _styles(doc)
+    # Remove the default empty first paragraph.
+    body = doc.element.body
+    for p in list(body.iterchildren(qn("w:p"))):
+        body.remove(p)
+    return doc
+
+
+def _fix_settings(doc: Document) -> None:
+    settings = doc.settings.element
+    zoom = settings.find(qn("w:zoom"))
+    if zoom is not None:  # python-docx's default lacks the required w:percent
+        zoom.set(qn("w:percent"), "100")
+        zoom.attrib.pop(qn("w:val"), None)
+    lang = settings.find(qn("w:themeFontLang"))
+    if lang is not None:
+        lang.set(qn("w:val"), "de-DE")
+
+
+def _styles(doc: Document) -> None:
+    styles = doc.styles
+    normal = styles["Normal"]
+    normal.font.name, normal.font.size = FONT, Pt(11)
+    rpr = normal.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "de-DE")
+    rpr.append(lang)
+    fmt = normal.paragraph_format
+    fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(0), Pt(6), 1.0
+
+    def paragraph_style(name, size=None, bold=None, before=None, after=None, italic=None,
+                        keep_next=False, base="Normal", color=None):
+        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = styles[base]
+        style.quick_style = True
+        if size:
+            style.font.size = Pt(size)
+        if bold is not None:
+            style.font.bold = bold
+        if italic is not None:
+            style.font.italic = italic
+        if color:
+            style.font.color.rgb = RGBColor.from_string(color)
+        if before is not None:
+            style.paragraph_format.space_before = Pt(before)
+        if after is not None:
+            style.paragraph_format.space_after = Pt(after)
+        style.paragraph_format.keep_with_next = keep_next
+        return style
+
+    paragraph_style("Dokumentart", size=16, bold=True, after=12)
+    paragraph_style("Betreff", size=12, bold=True, before=12, after=12)
+    paragraph_style("Abschnitt", bold=True, before=12, after=6, keep_next=True)
+    paragraph_style("Handlungsfeld", size=14, bold=True, after=8, keep_next=True)
+    styles["Handlungsfeld"].paragraph_format.page_break_before = True
+    paragraph_style("Tabellentext", size=9, before=0, after=2)
+    styles["Tabellentext"].paragraph_format.line_spacing = 1.0
+    paragraph_style("Tabellenkopf", size=9, bold=True, before=0, after=0, base="Tabellentext")
+    paragraph_style("Katalog Aufzählung", base="Tabellentext")
+    styles["Katalog Aufzählung"].paragraph_format.left_indent = Cm(0.35)
+    styles["Katalog Aufzählung"].paragraph_format.first_line_indent = Cm(-0.35)
+    paragraph_style("Katalog Fortschritt", italic=True, color="1F4E79", base="Tabellentext")
+    paragraph_style("Kleingedruckt", size=8, color="595959", after=2)
+    paragraph_style("Unterschrift", before=24, after=0, keep_next=True)
+    for name, num_id in (("Aufzählung", "1"), ("Aufzählung Strich", "2")):
+        style = paragraph_style(name, after=3)
+        ppr = style.element.get_or_add_pPr()
+        ppr.insert(0, parse_xml(
+            f'<w:numPr {nsdecls("w")}><w:numId w:val="{num_id}"/></w:numPr>'))
+    paragraph_style("Kopfzeile Name", size=12, bold=True, after=0, base="Normal")
+    paragraph_style("Kopfzeile Amt", size=9, color="404040", after=0, base="Normal")
+    paragraph_style("Fußzeile", size=8, color="404040", after=0, base="Normal")
+
+
+# --- building blocks ---------------------------------------------------------------------------
+
+
+def para(container, text="", style="Normal", align=None, keep_next=False):
+    p = container.add_paragraph(text, style=style)
+    if align:
+        p.alignment = align
+    if keep_next:
+        p.paragraph_format.keep_with_next = True
+    return p
+
+
+def tag(container, text):
+    """A paragraph that holds only a {%p … %} tag; docxtpl removes it when rendering."""
+    return container.add_paragraph(text, style="Normal")
+
+
+def field(paragraph, instruction):
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, instruction), ("separate", None), (None, "1"),
+                       ("end", None)):
+        if kind:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+            run._r.append(el)
+        elif text == instruction:
+            el = OxmlElement("w:instrText")
+            el.set(qn("xml:space"), "preserve")
+            el.text = f" {instruction} "
+            run._r.append(el)
+        else:
+            el = OxmlElement("w:t")
+            el.text = text
+            run._r.append(el)
+
+
+def bottom_border(paragraph, color="808080"):
+    ppr = paragraph._p.get_or_add_pPr()
+    ppr.append(parse_xml(
+        f'<w:pBdr {nsdecls("w")}><w:bottom w:val="single" w:sz="6" w:space="4" '
+        f'w:color="{color}"/></w:pBdr>'))
+
+
+def top_border(paragraph, color="808080"):
+    ppr = paragraph._p.get_or_add_pPr()
+    ppr.append(parse_xml(
+        f'<w:pBdr {nsdecls("w")}><w:top w:val="single" w:sz="4" w:space="4" '
+        f'w:color="{color}"/></w:pBdr>'))
+
+
+def header_and_footer(doc, kind_label, footer_left):
+    section = doc.sections[0]
+    header = section.header
+    first = header.paragraphs[0]
+    first.style = doc.styles["Kopfzeile Name"]
+    first.add_run("{{ koerperschaft.name }}")
+    amt = para(header, "{{ koerperschaft.amt }}{% if koerperschaft.dienststelle %} – "
+               "{{ koerperschaft.dienststelle }}{% endif %}", style="Kopfzeile Amt")
+    tab_right(amt, section)
+    amt.add_run("\t" + kind_label)
+    bottom_border(amt)
+
+    footer = section.footer
+    p = footer.paragraphs[0]
+    p.style = doc.styles["Fußzeile"]
+    top_border(p)
+    tab_right(p, section)
+    p.add_run(footer_left + "\tSeite ")
+    field(p, "PAGE")
+    p.add_run(" von ")
+    field(p, "NUMPAGES")
+
+
+def tab_right(paragraph, section):
+    width = section.page_width - section.left_margin - section.right_margin
+    paragraph.paragraph_format.tab_stops.add_tab_stop(width, alignment=2)  # right
+
+
+def table(doc, widths_cm, header=None, style_header=True):
+    t = doc.add_table(rows=0, cols=len(widths_cm))
+    t.style = doc.styles["Table Grid"]
+    t.alignment = WD_TABLE_ALIGNMENT.LEFT
+    t.autofit = False
+    _fixed_layout(t, widths_cm)
+    if header:
+        row = add_row(t, widths_cm, header, style="Tabellenkopf")
+        if style_header:
+            for cell in row.cells:
+                shade(cell, GREY)
+        repeat_header(row)
+    return t
+
+
+def _fixed_layout(t, widths_cm):
+    tblPr = t._tbl.tblPr
+    tblPr.append(parse_xml(f'<w:tblLayout {nsdecls("w")} w:type="fixed"/>'))
+    grid = t._tbl.tblGrid
+    for col, width in zip(grid.findall(qn("w:gridCol")), widths_cm, strict=True):
+        col.set(qn("w:w"), str(int(Cm(width).twips)))
+
+
+def add_row(t, widths_cm, texts, style="Tabellentext"):
+    row = t.add_row()
+    for cell, width, text in zip(row.cells, widths_cm, texts, strict=True):
+        cell.width = Cm(width)
+        p = cell.paragraphs[0]
+        p.style = t.part.document.styles[style]
+        if text:
+            p.add_run(text)
+    return row
+
+
+def tag_row(t, widths_cm, text):
+    """A table row that holds only a {%tr … %} tag in its first cell."""
+    return add_row(t, widths_cm, [text] + [""] * (len(widths_cm) - 1))
+
+
+def shade(cell, color):
+    tcPr = cell._tc.get_or_add_tcPr()
+    tcPr.append(parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{color}"/>'))
+
+
+def repeat_header(row):
+    trPr = row._tr.get_or_add_trPr()
+    trPr.append(parse_xml(f'<w:tblHeader {nsdecls("w")}/>'))
+    cant_split(row)
+
+
+def cant_split(row):
+    trPr = row._tr.get_or_add_trPr()
+    trPr.append(parse_xml(f'<w:cantSplit {nsdecls("w")}/>'))
+
+
+def no_borders(t):
+    t.style = t.part.document.styles["Normal Table"]
+
+
+def blocks(doc, var):
+    """Paragraphs and bullet lists of a list of blocks (see pipeline.context.blocks)."""
+    tag(doc, f"{{%p for b in {var} %}}")
+    tag(doc, "{%p if b.liste %}")
+    tag(doc, "{%p for punkt in b.liste %}")
+    tag(doc, "{%p if b.strich %}")
+    para(doc, "{{ punkt }}", style="Aufzählung Strich")
+    tag(doc, "{%p else %}")
+    para(doc, "{{ punkt }}", style="Aufzählung")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p else %}")
+    para(doc, "{{ b.absatz }}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endfor %}")
+
+
+def lines(doc, var, style="Normal"):
+    tag(doc, f"{{%p for zeile in {var} %}}")
+    para(doc, "{{ zeile }}", style=style)
+    tag(doc, "{%p endfor %}")
+
+
+def beratungsfolge(doc, title):
+    para(doc, title, style="Dokumentart")
+    tag(doc, "{%p if drucksache %}")
+    para(doc, "Drucksache Nr. {{ drucksache }}")
+    tag(doc, "{%p endif %}")
+    widths = [7.5, 2.8, 3.2, 3.0]
+    t = table(doc, widths, ["Beratungsfolge", "Sitzung", "Öffentlichkeit", "Beschlussart"])
+    tag_row(t, widths, "{%tr for b in beratungsfolge %}")
+    add_row(t, widths, ["{{ b.gremium }}", "{{ b.datum }}", "{{ b.oeffentlichkeit }}",
+                        "{{ b.beschlussart }}"])
+    tag_row(t, widths, "{%tr endfor %}")
+    para(doc, "{{ betreff }}", style="Betreff")
+    para(doc, "Beschlussvorschlag:", style="Abschnitt")
+    lines(doc, "beschlussvorschlag")
+
+
+def unterschrift(doc):
+    para(doc, "gez. {{ unterzeichner.name }}", style="Unterschrift")
+    para(doc, "{{ unterzeichner.funktion }}")
+
+
+def anlagen(doc):
+    para(doc, "Anlage/n:", style="Abschnitt")
+    lines(doc, "anlagen")
+
+
+def ja_nein(doc, frage, var):
+    para(doc, frage, style="Abschnitt")
+    para(doc, f"{{{{ {var}.ja }}}} Ja\t{{{{ {var}.nein }}}} Nein")
+
+
+# --- the three templates -----------------------------------------------------------------------
+
+
+def beschlussvorlage() -> Document:
+    doc = new_document()
+    header_and_footer(doc, "Beschlussvorlage", "{{ betreff }}")
+    beratungsfolge(doc, "Beschlussvorlage")
+    para(doc, "Sachverhalt:", style="Abschnitt")
+    blocks(doc, "sachverhalt")
+
+    tag(doc, "{%p if zeitplan %}")
+    para(doc, "Zeitplan:", style="Abschnitt")
+    lines(doc, "zeitplan.einleitung")
+    widths = [5.5, 5.5, 5.5]
+    t = table(doc, widths)
+    tag_row(t, widths, "{%tr for reihe in zeitplan.reihen %}")
+    row = add_row(t, widths, [f"{{{{ reihe.zeitraeume[{i}] }}}}" for i in range(3)],
+                  style="Tabellenkopf")
+    for cell in row.cells:
+        shade(cell, "F2F2F2")
+    cant_split(row)
+    add_row(t, widths, [f"{{{{ reihe.schritte[{i}] }}}}" for i in range(3)])
+    tag_row(t, widths, "{%tr endfor %}")
+    tag(doc, "{%p endif %}")
+
+    tag(doc, "{%p if budget %}")
+    para(doc, "Budget:", style="Abschnitt")
+    blocks(doc, "budget")
+    tag(doc, "{%p endif %}")
+    blocks(doc, "schluss")
+    unterschrift(doc)
+
+    heading = para(doc, "Finanzielle Auswirkungen:", style="Dokumentart")
+    heading.paragraph_format.page_break_before = True
+    ja_nein(doc, "Sind Finanzmittel notwendig?", "fa.finanzmittel")
+    widths = [2.6, 4.6, 2.3, 2.5, 1.9, 2.6]
+    t = table(doc, widths, ["Produkt/Auftrag", "Bezeichnung", "Sachkonto", "Betrag insgesamt",
+                            "HH-Jahr", "Summe Folgejahr"])
+    tag_row(t, widths, "{%tr for p in fa.posten %}")
+    add_row(t, widths, ["{{ p.produkt }}", "{{ p.bezeichnung }}", "{{ p.sachkonto }}",
+                        "{{ p.betrag }}", "{{ p.hh_jahr }}", "{{ p.folgejahr }}"])
+    tag_row(t, widths, "{%tr endfor %}")
+    ja_nein(doc, "Sind im laufenden Jahr über-/außerplanmäßige Aufwendungen/Auszahlungen "
+            "erforderlich?", "fa.ausserplanmaessig")
+    para(doc, "Deckungsvorschlag:", style="Abschnitt")
+    widths = [3.0, 7.0, 3.0, 3.5]
+    t = table(doc, widths, ["Produkt/Auftrag", "Bezeichnung", "Sachkonto", "Betrag"])
+    tag_row(t, widths, "{%tr for d in fa.deckung %}")
+    add_row(t, widths, ["{{ d.produkt }}", "{{ d.bezeichnung }}", "{{ d.sachkonto }}",
+                        "{{ d.betrag }}"])
+    tag_row(t, widths, "{%tr endfor %}")
+    ja_nein(doc, "Entstehen Folgekosten?", "fa.folgekosten_noetig")
+    para(doc, "Folgekosten (Hochrechnung/Schätzung):", style="Abschnitt")
+    para(doc, "z.B.: Personalkosten, Wartungskosten, Reinigung, Pflege, Abschreibungen, usw.",
+         style="Kleingedruckt")
+    widths = [10.0, 6.5]
+    t = table(doc, widths, ["Aufwandsart", "Laufende Aufwendungen pro Jahr"])
+    tag_row(t, widths, "{%tr for f in fa.folgekosten %}")
+    add_row(t, widths, ["{{ f.aufwandsart }}", "{{ f.betrag }}"])
+    tag_row(t, widths, "{%tr endfor %}")
+    ja_nein(doc, "Gibt es Erlöse / Einnahmen / Einsparungen?", "fa.erloese_noetig")
+    tag(doc, "{%p for e in fa.erloese %}")
+    para(doc, "{{ e.art }}: {{ e.betrag }} €")
+    tag(doc, "{%p endfor %}")
+    para(doc, "Erläuterung:", style="Abschnitt")
+    lines(doc, "fa.erlaeuterung")
+    para(doc, "Sonstige Anmerkungen:", style="Abschnitt")
+    lines(doc, "fa.sonstige_anmerkungen")
+    anlagen(doc)
+    return doc
+
+
+def zwischenbericht() -> Document:
+    doc = new_document()
+    header_and_footer(doc, "Informationsvorlage", "{{ betreff }}")
+    beratungsfolge(doc, "Informationsvorlage")
+    tag(doc, "{%p for a in abschnitte %}")
+    para(doc, "{{ a.ueberschrift }}:", style="Abschnitt")
+    blocks(doc, "a.text")
+    tag(doc, "{%p endfor %}")
+
+    para(doc, "Stand der Umsetzung zum {{ stichtag }}:", style="Abschnitt")
+    para(doc, "Der {{ katalog.titel }} (Stand {{ katalog.stand }}) umfasst "
+         "{{ statistik.massnahmen }} Maßnahmen in {{ statistik.handlungsfelder }} "
+         "Handlungsfeldern. Sie verteilen sich wie folgt auf den Stand der Umsetzung:")
+    widths = [5.0] + [1.9] * 5 + [1.5]
+    t = table(doc, widths, ["Handlungsfeld"] + [label for _, label in KATEGORIE_SPALTEN]
+              + ["Summe"])
+    tag_row(t, widths, "{%tr for z in statistik.zeilen %}")
+    add_row(t, widths, ["{{ z.name }}"] + [f"{{{{ z.{key} }}}}" for key, _ in KATEGORIE_SPALTEN]
+            + ["{{ z.summe }}"])
+    tag_row(t, widths, "{%tr endfor %}")
+    total = add_row(t, widths, ["{{ statistik.gesamt.name }}"]
+                    + [f"{{{{ statistik.gesamt.{key} }}}}" for key, _ in KATEGORIE_SPALTEN]
+                    + ["{{ statistik.gesamt.summe }}"], style="Tabellenkopf")
+    for cell in total.cells:
+        shade(cell, "F2F2F2")
+    for row in t.rows:
+        for cell in row.cells[1:]:
+            for p in cell.paragraphs:
+                p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+    para(doc, "{{ diagramm }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(doc, "Abbildung: Maßnahmen je Handlungsfeld nach Stand der Umsetzung",
+         style="Kleingedruckt", align=WD_ALIGN_PARAGRAPH.CENTER)
+
+    for var, title in (("abgeschlossen", "Abgeschlossene Maßnahmen"),
+                       ("nicht_begonnen", "Noch nicht umgesetzte Maßnahmen")):
+        para(doc, f"{title} ({{{{ {var}|length }}}}):", style="Abschnitt")
+        widths = [1.2, 11.0, 4.3]
+        t = table(doc, widths, ["Nr.", "Maßnahme", "Status der Umsetzung"])
+        tag_row(t, widths, f"{{%tr for m in {var} %}}")
+        row = add_row(t, widths, ["{{ m.nr }}", "{{ m.text }}", "{{ m.status }}"])
+        cant_split(row)
+        tag_row(t, widths, "{%tr endfor %}")
+
+    unterschrift(doc)
+    anlagen(doc)
+    return doc
+
+
+def massnahmenkatalog() -> Document:
+    doc = new_document(landscape=True)
+    header_and_footer(doc, "Maßnahmenkatalog", "{{ titel }} · Stand: {{ stand }}")
+    title = para(doc, "{{ titel }}", style="Dokumentart")
+    title.paragraph_format.space_before = Pt(36)
+    para(doc, "Stand: {{ stand }}", style="Betreff")
+    para(doc, "Status der Umsetzung (Farben der Spalte „Status der Umsetzung“):",
+         style="Abschnitt")
+    widths = [1.2, 6.0, 2.0]
+    t = table(doc, widths, ["", "Kategorie", "Maßnahmen"])
+    tag_row(t, widths, "{%tr for k in legende %}")
+    add_row(t, widths, ["{% cellbg k.farbe %}", "{{ k.bezeichnung }}", "{{ k.anzahl }}"])
+    tag_row(t, widths, "{%tr endfor %}")
+
+    tag(doc, "{%p for hf in handlungsfelder %}")
+    para(doc, "Handlungsfeld „{{ hf.name }}“", style="Handlungsfeld")
+    para(doc, "Vision:", style="Abschnitt")
+    lines(doc, "hf.vision")
+    widths = [5.2, 1.0, 10.0, 6.3, 4.2]
+    t = table(doc, widths, ["Ziele und zukünftiger Bedarf", "Nr.",
+                            "Maßnahmen/Impulse/Projektideen", "Akteurinnen und Akteure",
+                            "Status der Umsetzung"])
+    tag_row(t, widths, "{%tr for z in hf.ziele %}")
+    tag_row(t, widths, "{%tr for m in z.massnahmen %}")
+    row = add_row(t, widths, ["{% vm %}{{ z.ziel }}", "{{ m.nr }}", "", "{{ m.akteure }}",
+                              "{% cellbg m.farbe %}{{ m.status }}"])
+    cant_split(row)
+    cell = row.cells[2]
+    first = cell.paragraphs[0]
+    first.add_run("{%p for zeile in m.zeilen %}")
+    for text, style in (("{%p if zeile.art == 'punkt' %}", "Tabellentext"),
+                        ("{{ zeile.text }}", "Katalog Aufzählung"),
+                        ("{%p elif zeile.art == 'fortschritt' %}", "Tabellentext"),
+                        ("{{ zeile.text }}", "Katalog Fortschritt"),
+                        ("{%p else %}", "Tabellentext"),
+                        ("{{ zeile.text }}", "Tabellentext"),
+                        ("{%p endif %}", "Tabellentext"),
+                        ("{%p endfor %}", "Tabellentext")):
+        cell.add_paragraph(text, style=style)
+    tag_row(t, widths, "{%tr endfor %}")
+    tag_row(t, widths, "{%tr endfor %}")
+    tag(doc, "{%p if hf.weitere_massnahmen %}")
+    para(doc, "Weitere Maßnahmen", style="Abschnitt")
+    tag(doc, "{%p for w in hf.weitere_massnahmen %}")
+    para(doc, "+ {{ w }}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endfor %}")
+
+    tag(doc, "{%p if schlussbemerkung %}")
+    spacer = para(doc, "")
+    spacer.paragraph_format.space_before = Pt(12)
+    lines(doc, "schlussbemerkung")
+    tag(doc, "{%p endif %}")
+    return doc
+
+
+TEMPLATES = {
+    "beschlussvorlage.docx": beschlussvorlage,
+    "zwischenbericht.docx": zwischenbericht,
+    "massnahmenkatalog.docx": massnahmenkatalog,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Word-Vorlagen neu anlegen (einmalig).")
+    parser.add_argument("--ziel", type=Path, default=Path("templates/docx"))
+    parser.add_argument("--ueberschreiben", action="store_true",
+                        help="vorhandene Vorlagen ersetzen (Änderungen gehen verloren)")
+    args = parser.parse_args()
+    args.ziel.mkdir(parents=True, exist_ok=True)
+    for name, make in TEMPLATES.items():
+        target = args.ziel / name
+        if target.exists() and not args.ueberschreiben:
+            print(f"vorhanden, nicht ersetzt: {target}")
+            continue
+        doc = make()
+        props = doc.core_properties
+        props.author, props.title, props.comments = "ratsdoc", name, ""
+        doc.save(target)
+        print(f"angelegt: {target}")
+
+
+if __name__ == "__main__":
+    main()
