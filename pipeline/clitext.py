@@ -41,14 +41,14 @@ GERMAN = {
     "{name} {filename!r} is a directory.": "{name} {filename!r} ist ein Ordner.",
     "{value!r} is not a valid {number_type}.": "{value!r} ist keine gültige Zahl.",
     "{value!r} is not one of {choices}.": "{value!r} ist keiner der Werte {choices}.",
-    "Did you mean {possibility}?": "Meinten Sie {possibility}?",
-    "(Possible options: {possibilities})": "(Mögliche Optionen: {possibilities})",
     "file": "Datei",
     "directory": "Ordner",
     "path": "Pfad",
 }
 
 GERMAN_PLURAL = {
+    "Did you mean {possibility}?": "Meinten Sie {possibility}?",
+    "(Did you mean one of: {possibilities}?)": "(Meinten Sie einen von: {possibilities}?)",
     "Got unexpected extra argument ({args})": "Unerwartetes zusätzliches Argument ({args})",
     "Got unexpected extra arguments ({args})": "Unerwartete zusätzliche Argumente ({args})",
     "Option {name!r} requires {nargs} arguments.": "Option {name!r} braucht {nargs} Werte.",

@@ -16,8 +16,8 @@ from .model import (
     KATEGORIEN,
     Beschlussvorlage,
     Block,
-    Kategorie,
     Katalog,
+    Kategorie,
     Massnahme,
     VorlageBasis,
     Zwischenbericht,
@@ -293,7 +293,7 @@ def balkendiagramm(stat: dict[str, Any]) -> bytes:
     with plt.rc_context({"font.family": "sans-serif",
                          "font.sans-serif": ["Liberation Sans", "Arial", "DejaVu Sans"],
                          "font.size": 8, "svg.hashsalt": "ratsdoc"}):
-        fig = Figure(figsize=(6.3, 3.4), dpi=200)
+        fig = Figure(figsize=(6.3, 3.8), dpi=200)
         ax = fig.add_subplot()
         left = [0] * len(rows)
         for kategorie, info in KATEGORIEN.items():
@@ -304,7 +304,8 @@ def balkendiagramm(stat: dict[str, Any]) -> bytes:
         ax.set_xlabel("Anzahl Maßnahmen")
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.spines[["top", "right"]].set_visible(False)
-        ax.legend(loc="lower right", frameon=False, fontsize=7)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.4, -0.16), ncol=3, frameon=False,
+                  fontsize=7)
         fig.tight_layout()
         out = io.BytesIO()
         fig.savefig(out, format="png", metadata={"Software": None})

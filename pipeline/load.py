@@ -277,7 +277,7 @@ def validate_model(quelle: Quelle, model: type[BaseModel]) -> tuple[Any, list[Pr
 
 def _is_tag(part: Any) -> bool:
     # pydantic adds validator tags such as "function-after[...]" to loc: not field names.
-    return isinstance(part, str) and ("[" in part and part.endswith("]") or part == "[key]")
+    return isinstance(part, str) and (("[" in part and part.endswith("]")) or part == "[key]")
 
 
 # --- the data folder ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from babel.numbers import NumberFormatError, parse_decimal
+from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -30,6 +30,7 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]
 
 
 def _check_text(value: str) -> str:
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
     bad = _XML_ILLEGAL.search(value)
     if bad:
         raise PydanticCustomError(
@@ -42,7 +43,8 @@ def _check_text(value: str) -> str:
         raise PydanticCustomError(
             "zu_lang",
             "ist {length} Zeichen lang; erlaubt sind höchstens {limit}",
-            {"length": f"{len(value):,}".replace(",", "."), "limit": "100.000"},
+            {"length": format_decimal(len(value), locale="de_DE"),
+             "limit": format_decimal(MAX_TEXT_LENGTH, locale="de_DE")},
         )
     return value
 

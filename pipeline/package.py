@@ -1,4 +1,4 @@
-"""Deterministic .docx packages: fixed zip metadata, and every XML part checked strictly."""
+"""Deterministic .docx packages: fixed zip metadata, schema element order, strict XML."""
 
 from __future__ import annotations
 
@@ -11,7 +11,40 @@ from lxml import etree
 from .errors import VorlagenFehler
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-_STRICT = etree.XMLParser(recover=False, resolve_entities=False, no_network=True)
+_STRICT = etree.XMLParser(recover=False, resolve_entities=False, no_network=True,
+                          huge_tree=True)
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+# Child order of property elements as ECMA-376 (wml.xsd) prescribes. docxtpl's {% cellbg %}
+# inserts w:shd as the first child of w:tcPr; Word tolerates that, the schema does not.
+_SEQUENCES = {
+    "pPr": "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr "
+           "suppressLineNumbers pBdr shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct "
+           "topLinePunct autoSpaceDE autoSpaceDN bidi adjustRightInd snapToGrid spacing ind "
+           "contextualSpacing mirrorIndents suppressOverlap jc textDirection textAlignment "
+           "textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange",
+    "tcPr": "cnfStyle tcW gridSpan hMerge vMerge tcBorders shd noWrap tcMar textDirection "
+            "tcFitText vAlign hideMark headers cellIns cellDel cellMerge tcPrChange",
+    "tblPr": "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize "
+             "tblW jc tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook "
+             "tblCaption tblDescription tblPrChange",
+}
+_RANKS = {f"{W}{parent}": {f"{W}{name}": i for i, name in enumerate(order.split())}
+          for parent, order in _SEQUENCES.items()}
+_ORDERED_PARTS = ("word/document.xml", "word/styles.xml", "word/header", "word/footer")
+
+
+def schema_order(root: etree._Element) -> bool:
+    """Sort the children of pPr, tcPr and tblPr into schema order; True if anything moved."""
+    moved = False
+    for parent_tag, ranks in _RANKS.items():
+        for parent in root.iter(parent_tag):
+            children = list(parent)
+            ordered = sorted(children, key=lambda c: ranks.get(c.tag, len(ranks)))
+            if ordered != children:
+                parent[:] = ordered
+                moved = True
+    return moved
 
 
 def normalise_package(docx: bytes, template: Path) -> bytes:
@@ -22,11 +55,14 @@ def normalise_package(docx: bytes, template: Path) -> bytes:
             data = src.read(info)
             if info.filename.endswith((".xml", ".rels")):
                 try:
-                    etree.fromstring(data, _STRICT)
+                    root = etree.fromstring(data, _STRICT)
                 except etree.XMLSyntaxError as exc:
                     raise VorlagenFehler(
                         template, f"erzeugt ungültiges XML in {info.filename} ({exc})"
                     ) from None
+                if info.filename.startswith(_ORDERED_PARTS) and schema_order(root):
+                    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                          standalone=True)
             entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.create_system = 3

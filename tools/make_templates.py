@@ -20,6 +20,8 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
+from pipeline.package import schema_order
+
 FONT = "Arial"
 GREY = "D9D9D9"
 KATEGORIE_SPALTEN = [  # must match pipeline.model.KATEGORIEN
@@ -237,8 +239,6 @@ def table(doc, widths_cm, header=None, style_header=True):
 
 
 def _fixed_layout(t, widths_cm):
-    tblPr = t._tbl.tblPr
-    tblPr.append(parse_xml(f'<w:tblLayout {nsdecls("w")} w:type="fixed"/>'))
     grid = t._tbl.tblGrid
     for col, width in zip(grid.findall(qn("w:gridCol")), widths_cm, strict=True):
         col.set(qn("w:w"), str(int(Cm(width).twips)))
@@ -419,9 +419,12 @@ def zwischenbericht() -> Document:
     para(doc, "Der {{ katalog.titel }} (Stand {{ katalog.stand }}) umfasst "
          "{{ statistik.massnahmen }} Maßnahmen in {{ statistik.handlungsfelder }} "
          "Handlungsfeldern. Sie verteilen sich wie folgt auf den Stand der Umsetzung:")
-    widths = [5.0] + [1.9] * 5 + [1.5]
+    widths = [4.3] + [2.25] * 5 + [1.45]
     t = table(doc, widths, ["Handlungsfeld"] + [label for _, label in KATEGORIE_SPALTEN]
               + ["Summe"])
+    for cell in t.rows[0].cells:
+        for run in cell.paragraphs[0].runs:
+            run.font.size = Pt(8)
     tag_row(t, widths, "{%tr for z in statistik.zeilen %}")
     add_row(t, widths, ["{{ z.name }}"] + [f"{{{{ z.{key} }}}}" for key, _ in KATEGORIE_SPALTEN]
             + ["{{ z.summe }}"])
@@ -532,6 +535,11 @@ def main() -> None:
             print(f"vorhanden, nicht ersetzt: {target}")
             continue
         doc = make()
+        # Property children in the order ECMA-376 prescribes (python-docx appends some at the end).
+        schema_order(doc.element)
+        schema_order(doc.styles.element)
+        for part in (doc.sections[0].header.part, doc.sections[0].footer.part):
+            schema_order(part.element)
         props = doc.core_properties
         props.author, props.title, props.comments = "ratsdoc", name, ""
         doc.save(target)

@@ -1,0 +1,89 @@
+"""Shared fixtures: the shipped data, a built output folder, and docx reading helpers."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from docx import Document
+
+from pipeline.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+TEMPLATES = ROOT / "templates" / "docx"
+SEEDS = ROOT.parent / "shared" / "seeds"
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def soffice_convert(sources: list[Path], target_format: str, outdir: Path) -> None:
+    """Convert with the real LibreOffice: own profile, Word filter, time limit, checked output."""
+    if shutil.which("soffice") is None:
+        pytest.fail("LibreOffice fehlt: apt-get install libreoffice-writer-nogui")
+    outdir.mkdir(parents=True, exist_ok=True)
+    profile = outdir.parent / f"lo-profile-{outdir.name}"
+    subprocess.run(
+        ["soffice", "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
+         "--infilter=MS Word 2007 XML", "--convert-to", target_format, "--outdir", str(outdir),
+         *map(str, sources)],
+        check=True, capture_output=True, timeout=300,
+    )
+    extension = target_format.split(":")[0]
+    for source in sources:
+        converted = outdir / f"{source.stem}.{extension}"
+        assert converted.exists() and converted.stat().st_size > 0, converted
+
+
+def run(*args: str):
+    """Run the CLI in-process; exceptions other than click's exit show up as result.exception."""
+    return CliRunner().invoke(main, list(args), catch_exceptions=True)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """The shipped data built once into a fresh output folder."""
+    out = tmp_path_factory.mktemp("output")
+    result = run("build", "--daten", str(DATA), "--vorlagen", str(TEMPLATES), "--ausgabe", str(out))
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A copy of the shipped data that a test may break."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target)
+    return target
+
+
+def body_paragraph_texts(path: Path) -> list[str]:
+    """Text of every paragraph of the body, tables included, in document order."""
+    doc = Document(str(path))
+    return [_paragraph_text(p) for p in doc.element.body.iter(f"{W}p")]
+
+
+def _paragraph_text(p) -> str:
+    parts = []
+    for el in p.iter(f"{W}t", f"{W}br", f"{W}tab"):
+        if el.tag == f"{W}t":
+            parts.append(el.text or "")
+        elif el.tag == f"{W}br":
+            # A page break is layout, not text (LibreOffice writes pageBreakBefore as one).
+            if el.get(f"{W}type") != "page":
+                parts.append("\n")
+        else:
+            parts.append("\t")
+    return "".join(parts)
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[\wÄÖÜäöüß]+(?:[-./][\wÄÖÜäöüß]+)*", text.lower())
+
+
+def letters(text: str) -> str:
+    """Only letters and digits, lower case: line breaks and hyphenation vanish."""
+    return re.sub(r"[^0-9a-zäöüß]", "", text.lower())

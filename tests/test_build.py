@@ -1,0 +1,241 @@
+"""End-to-end: build the shipped data with the CLI, reopen every output and check its content."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import yaml
+from docx import Document
+
+from pipeline.model import KATEGORIEN, kategorie_aus_status
+
+from .conftest import DATA, TEMPLATES, W, _paragraph_text, body_paragraph_texts, run
+from .ooxml import validation_errors
+
+DOCUMENTS = ("massnahmenkatalog", "integrationsplan-2020", "zwischenbericht-2023")
+
+
+def raw_katalog() -> dict:
+    return yaml.safe_load((DATA / "massnahmenkatalog.yaml").read_text(encoding="utf-8"))
+
+
+def raw_measures() -> list[tuple[str, str, dict]]:
+    """(Handlungsfeld, Ziel, Maßnahme) straight from the YAML, without the pipeline."""
+    return [(hf["name"], z["ziel"], m) for hf in raw_katalog()["handlungsfelder"]
+            for z in hf["ziele"] for m in z["massnahmen"]]
+
+
+def cell_text(tc) -> str:
+    return "\n".join(_paragraph_text(p) for p in tc.iter(f"{W}p"))
+
+
+def catalogue_rows(path):
+    """Every data row of the catalogue tables: the five cell elements."""
+    doc = Document(str(path))
+    rows = []
+    for tbl in doc.element.body.iter(f"{W}tbl"):
+        trs = tbl.findall(f"{W}tr")
+        header = [cell_text(tc) for tc in trs[0].findall(f"{W}tc")]
+        if header[:2] != ["Ziele und zukünftiger Bedarf", "Nr."]:
+            continue
+        rows += [tr.findall(f"{W}tc") for tr in trs[1:]]
+    return doc, rows
+
+
+def test_build_writes_every_document_and_says_so(built):
+    for name in DOCUMENTS:
+        assert (built / f"{name}.docx").stat().st_size > 10_000
+    result = run("build", "--daten", str(DATA), "--vorlagen", str(TEMPLATES),
+                 "--ausgabe", str(built))
+    assert result.exit_code == 0
+    assert sorted(result.output.splitlines()) == sorted(
+        f"unverändert: {built / name}.docx" for name in DOCUMENTS)
+
+
+def test_build_only_named_document(tmp_path):
+    result = run("build", "massnahmenkatalog", "--daten", str(DATA), "--vorlagen",
+                 str(TEMPLATES), "--ausgabe", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert result.output == f"geschrieben: {tmp_path / 'massnahmenkatalog.docx'}\n"
+    assert [p.name for p in tmp_path.glob("*.docx")] == ["massnahmenkatalog.docx"]
+
+
+def test_catalogue_has_all_41_measures_with_their_cells(built):
+    _, rows = catalogue_rows(built / "massnahmenkatalog.docx")
+    expected = raw_measures()
+    assert len(expected) == 41
+    assert len(rows) == 41
+    for (_, _, m), cells in zip(expected, rows, strict=True):
+        assert cell_text(cells[1]) == str(m["nr"])
+        assert cell_text(cells[2]) == m["text"]
+        assert cell_text(cells[3]) == m["akteure"]
+        assert cell_text(cells[4]) == m["status"]
+
+
+def test_catalogue_goal_cells_are_merged_over_their_measures(built):
+    _, rows = catalogue_rows(built / "massnahmenkatalog.docx")
+    previous_goal = None
+    for (_, goal, _), cells in zip(raw_measures(), rows, strict=True):
+        vmerge = cells[0].find(f"{W}tcPr/{W}vMerge")
+        assert vmerge is not None
+        if goal != previous_goal:
+            assert vmerge.get(f"{W}val") == "restart"
+            assert cell_text(cells[0]) == goal
+        else:
+            assert vmerge.get(f"{W}val") == "continue"
+            assert cell_text(cells[0]) == ""
+        previous_goal = goal
+
+
+def test_catalogue_rows_do_not_split_and_header_repeats(built):
+    doc = Document(str(built / "massnahmenkatalog.docx"))
+    tables = [t for t in doc.element.body.iter(f"{W}tbl")
+              if "Nr." in cell_text(t.find(f"{W}tr"))]
+    assert len(tables) == 7  # one per Handlungsfeld
+    for tbl in tables:
+        trs = tbl.findall(f"{W}tr")
+        assert trs[0].find(f"{W}trPr/{W}tblHeader") is not None
+        assert all(tr.find(f"{W}trPr/{W}cantSplit") is not None for tr in trs)
+
+
+def test_catalogue_status_cells_are_shaded_by_category(built):
+    _, rows = catalogue_rows(built / "massnahmenkatalog.docx")
+    for (_, _, m), cells in zip(raw_measures(), rows, strict=True):
+        kategorie = m.get("kategorie") or kategorie_aus_status(m["status"])
+        fill = cells[4].find(f"{W}tcPr/{W}shd").get(f"{W}fill")
+        assert fill == KATEGORIEN[kategorie].farbe, m["nr"]
+
+
+def test_catalogue_headings_visions_and_closing_note(built):
+    texts = body_paragraph_texts(built / "massnahmenkatalog.docx")
+    katalog = raw_katalog()
+    headings = [t for t in texts if t.startswith("Handlungsfeld „")]
+    assert headings == [f"Handlungsfeld „{hf['name']}“" for hf in katalog["handlungsfelder"]]
+    for hf in katalog["handlungsfelder"]:
+        for line in hf["vision"]:
+            assert line in texts
+        for item in hf["weitere_massnahmen"]:
+            assert f"+ {item}" in texts
+    assert katalog["schlussbemerkung"] in texts
+    footer = Document(str(built / "massnahmenkatalog.docx")).sections[0].footer
+    assert "Stand: 30.11.2023" in footer.paragraphs[0].text
+
+
+def test_catalogue_is_landscape_a4(built):
+    section = Document(str(built / "massnahmenkatalog.docx")).sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (29.7, 21.0)
+
+
+def test_beschlussvorlage_finanzielle_auswirkungen(built):
+    texts = body_paragraph_texts(built / "integrationsplan-2020.docx")
+    doc = Document(str(built / "integrationsplan-2020.docx"))
+
+    def answer(question):
+        return texts[texts.index(question) + 1]
+
+    assert answer("Sind Finanzmittel notwendig?") == "☒ Ja\t☐ Nein"
+    assert answer("Sind im laufenden Jahr über-/außerplanmäßige Aufwendungen/Auszahlungen "
+                  "erforderlich?") == "☐ Ja\t☒ Nein"
+    assert answer("Entstehen Folgekosten?") == "☐ Ja\t☒ Nein"
+    assert answer("Gibt es Erlöse / Einnahmen / Einsparungen?") == "☐ Ja\t☒ Nein"
+    assert answer("Anlage/n:") == "Keine"
+    budget = next(t for t in doc.tables if t.rows[0].cells[0].text == "Produkt/Auftrag"
+                  and len(t.columns) == 6)
+    assert [c.text for c in budget.rows[0].cells] == [
+        "Produkt/Auftrag", "Bezeichnung", "Sachkonto", "Betrag insgesamt", "HH-Jahr",
+        "Summe Folgejahr"]
+    assert [[c.text for c in row.cells] for row in budget.rows[1:]] == [
+        ["314007", "Integrationsmaßnahmen für Ausländer", "4271000", "5.000", "2020", "5.000"]]
+
+
+def test_beschlussvorlage_header_betreff_and_signature(built):
+    path = built / "integrationsplan-2020.docx"
+    doc = Document(str(path))
+    beratung = doc.tables[0]
+    assert [c.text for c in beratung.rows[1].cells] == [
+        "Verwaltungs-, Kultur- und Sozialausschuss", "10.03.2020", "öffentlich", "Entscheidung"]
+    betreff = next(p for p in doc.paragraphs if p.style.name == "Betreff")
+    assert betreff.text == "Erarbeitung eines Integrationsplans für die Stadt Leinfelden-Echterdingen"
+    assert betreff.style.font.bold
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[texts.index("gez. Roland Klenk") + 1] == "Oberbürgermeister"
+    assert doc.sections[0].header.paragraphs[0].text == "Stadt Leinfelden-Echterdingen"
+    bullets = [p.text for p in doc.paragraphs if p.style.name == "Aufzählung"]
+    assert bullets[0] == "Ehrenamtliches Engagement,"
+    assert len([p for p in doc.paragraphs if p.style.name == "Aufzählung Strich"]) == 10
+    form = next(p for p in doc.paragraphs if p.text == "Finanzielle Auswirkungen:")
+    assert form.paragraph_format.page_break_before or form.style.paragraph_format.page_break_before
+
+
+def test_zwischenbericht_totals_match_the_catalogue(built):
+    doc = Document(str(built / "zwischenbericht-2023.docx"))
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Handlungsfeld")
+    rows = [[c.text for c in row.cells] for row in table.rows]
+    header, body, total = rows[0], rows[1:-1], rows[-1]
+    assert header[-1] == "Summe"
+    per_field = Counter(hf for hf, _, _ in raw_measures())
+    assert [r[0] for r in body] == list(per_field)
+    for row in body:
+        counts = list(map(int, row[1:-1]))
+        assert sum(counts) == int(row[-1]) == per_field[row[0]]
+    column_sums = [sum(int(r[i]) for r in body) for i in range(1, len(header))]
+    assert total[0] == "Summe"
+    assert list(map(int, total[1:])) == column_sums
+    assert int(total[-1]) == 41
+    by_category = Counter(m.get("kategorie") or kategorie_aus_status(m["status"])
+                          for _, _, m in raw_measures())
+    assert list(map(int, total[1:-1])) == [by_category[k] for k in KATEGORIEN]
+
+
+def test_zwischenbericht_lists_chart_and_anlage(built):
+    path = built / "zwischenbericht-2023.docx"
+    doc = Document(str(path))
+    texts = body_paragraph_texts(path)
+    done = [m for _, _, m in raw_measures() if kategorie_aus_status(m["status"]) == "abgeschlossen"]
+    open_ = [m for _, _, m in raw_measures() if kategorie_aus_status(m["status"]) == "offen"]
+    assert f"Abgeschlossene Maßnahmen ({len(done)}):" in texts
+    assert f"Noch nicht umgesetzte Maßnahmen ({len(open_)}):" in texts
+    listed = {t.rows[0].cells[1].text: [r.cells[0].text for r in t.rows[1:]] for t in doc.tables
+              if t.rows[0].cells[0].text == "Nr."}
+    assert listed["Maßnahme"] == [str(m["nr"]) for m in done] + [str(m["nr"]) for m in open_]
+    assert len(doc.inline_shapes) == 1
+    assert doc.inline_shapes[0].width.mm > 150
+    anlage = texts[texts.index("Anlage/n:") + 1]
+    assert anlage == ("Maßnahmenkatalog zur Umsetzung von „Miteinander.Vielfalt.Leben.“ "
+                      "(Stand 30.11.2023)")
+    assert "Informationsvorlage" in texts
+    assert any("umfasst 41 Maßnahmen in 7 Handlungsfeldern" in t for t in texts)
+
+
+def test_every_output_is_valid_wordprocessingml(built):
+    for name in DOCUMENTS:
+        assert validation_errors(built / f"{name}.docx") == [], name
+
+
+def test_two_builds_are_byte_identical(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        result = run("build", "--daten", str(DATA), "--vorlagen", str(TEMPLATES),
+                     "--ausgabe", str(out))
+        assert result.exit_code == 0, result.output
+        time.sleep(2.1)  # zip timestamps have a resolution of two seconds
+    for name in DOCUMENTS:
+        assert (first / f"{name}.docx").read_bytes() == (second / f"{name}.docx").read_bytes()
+
+
+def test_core_properties_come_from_the_data(built):
+    props = Document(str(built / "integrationsplan-2020.docx")).core_properties
+    assert props.title == "Erarbeitung eines Integrationsplans für die Stadt Leinfelden-Echterdingen"
+    assert props.created.date().isoformat() == "2020-03-10"
+    assert props.modified == props.created
+    assert props.author.startswith("Stadt Leinfelden-Echterdingen")
+
+
+def test_check_validates_without_writing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("check", "--daten", str(DATA), "--vorlagen", str(TEMPLATES))
+    assert result.exit_code == 0, result.output
+    assert result.output == ("In Ordnung: 3 Dokumente (massnahmenkatalog, integrationsplan-2020, "
+                             "zwischenbericht-2023).\n")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,52 @@
+"""Property: arbitrary text in a measure survives data → docx → reread."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from docx import Document
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.context import build_context, dokumentinfo
+from pipeline.load import Daten
+from pipeline.model import Katalog, Koerperschaft
+from pipeline.render import render_docx
+
+from .conftest import TEMPLATES, W, _paragraph_text
+
+# XML 1.0 forbids these; the schema refuses them (see test_bad_input). Surrogates cannot be
+# encoded at all. docxtpl turns "{_{" and friends back into "{{", a documented normalisation.
+FORBIDDEN = set(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]))
+text_strategy = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=FORBIDDEN | {"\r"}),
+    min_size=1, max_size=300,
+).filter(lambda s: s.strip() and not any(t in s for t in ("{_", "_}", "%_", "_%")))
+
+
+def catalogue_with(text: str, akteure: str) -> Daten:
+    katalog = Katalog.model_validate({
+        "titel": "Katalog", "stand": dt.date(2024, 1, 31),
+        "handlungsfelder": [{"name": "Feld", "vision": ["Vision"], "ziele": [
+            {"ziel": "Ziel", "massnahmen": [
+                {"nr": 1, "text": text, "akteure": akteure, "status": "Wird fortgesetzt"}]}]}],
+    })
+    koerperschaft = Koerperschaft(name="Stadt", gremien={"GR": "Gemeinderat"})
+    return Daten(TEMPLATES, koerperschaft, None, katalog, {})
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(text=text_strategy, akteure=text_strategy)
+def test_measure_text_survives_render_and_reread(text, akteure):
+    daten = catalogue_with(text, akteure)
+    data = render_docx(TEMPLATES / "massnahmenkatalog.docx",
+                       build_context("massnahmenkatalog", daten),
+                       dokumentinfo("massnahmenkatalog", daten))
+    doc = Document(io.BytesIO(data))
+    table = [t for t in doc.element.body.iter(f"{W}tbl")][-1]
+    row = table.findall(f"{W}tr")[1]
+    cells = ["\n".join(_paragraph_text(p) for p in tc.iter(f"{W}p")) for tc in row.findall(f"{W}tc")]
+    assert cells[2] == text
+    assert cells[3] == akteure

@@ -1,0 +1,28 @@
+"""The templates: valid, and still working after a clerk saved them in LibreOffice."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import DATA, TEMPLATES, body_paragraph_texts, run, soffice_convert
+from .ooxml import validation_errors
+from .test_build import DOCUMENTS
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in TEMPLATES.glob("*.docx")))
+def test_template_is_valid_wordprocessingml(template):
+    assert validation_errors(TEMPLATES / template) == []
+
+
+@pytest.mark.libreoffice
+def test_templates_saved_by_libreoffice_render_the_same_text(built, tmp_path):
+    saved = tmp_path / "templates"
+    soffice_convert(sorted(TEMPLATES.glob("*.docx")), "docx:MS Word 2007 XML", saved)
+    out = tmp_path / "out"
+    result = run("build", "--daten", str(DATA), "--vorlagen", str(saved), "--ausgabe", str(out))
+    assert result.exit_code == 0, result.output
+    for name in DOCUMENTS:
+        original = [t for t in body_paragraph_texts(built / f"{name}.docx") if t.strip()]
+        resaved = [t for t in body_paragraph_texts(out / f"{name}.docx") if t.strip()]
+        assert resaved == original, name
+        assert validation_errors(out / f"{name}.docx") == [], name
