@@ -8,6 +8,7 @@ import click
 
 from . import __version__, clitext
 from .errors import display_path
+from .model import Kategorie
 
 clitext.install()
 
@@ -37,28 +38,39 @@ def main() -> None:
     """
 
 
+ausgabe_option = click.option(
+    "--ausgabe", "ausgabe", type=click.Path(path_type=Path), default=Path("output"),
+    show_default=True, help="Ordner für die erzeugten Dokumente und das Archiv.",
+)
+
+
 @main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
 @click.argument("namen", nargs=-1, metavar="[NAME]...")
 @daten_option
 @vorlagen_option
-@click.option("--ausgabe", "ausgabe", type=click.Path(path_type=Path), default=Path("output"),
-              show_default=True, help="Ordner für die erzeugten Dokumente.")
-def build(namen: tuple[str, ...], daten: Path, vorlagen: Path, ausgabe: Path) -> None:
-    """Erzeugt alle Dokumente aus den Daten, oder nur die genannten.
+@ausgabe_option
+@click.option("--pdf", is_flag=True, help="Zusätzlich PDF/A-2b mit LibreOffice erzeugen.")
+def build(namen: tuple[str, ...], daten: Path, vorlagen: Path, ausgabe: Path, pdf: bool) -> None:
+    """Erzeugt alle Dokumente aus den Daten, oder nur die genannten, und archiviert sie.
 
     Zuerst werden alle Daten geprüft; geschrieben wird erst, wenn jedes Dokument fehlerfrei
-    erzeugt wurde. NAME ist der Dateiname ohne Endung, z. B. massnahmenkatalog.
+    erzeugt wurde. NAME ist der Dateiname ohne Endung, z. B. massnahmenkatalog. Jede
+    geänderte Fassung kommt als neue Version ins Archiv (AUSGABE/archiv/).
 
     \b
     Beispiele:
       ratsdoc build
+      ratsdoc build --pdf
       ratsdoc build massnahmenkatalog --ausgabe /tmp/papiere
     """
     from .build import build as run_build
 
-    for result in run_build(daten, ausgabe, vorlagen, namen):
+    for result in run_build(daten, ausgabe, vorlagen, namen, pdf=pdf):
         state = "geschrieben" if result.geaendert else "unverändert"
         click.echo(f"{state}: {display_path(result.pfad)}")
+        if result.archiviert is not None:
+            click.echo(f"archiviert: {display_path(ausgabe / 'archiv' / result.archiviert.docx)} "
+                       f"(Version {result.archiviert.version})")
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
@@ -78,3 +90,196 @@ def check(daten: Path, vorlagen: Path) -> None:
 
     names = run_check(daten, vorlagen)
     click.echo(f"In Ordnung: {len(names)} Dokumente ({', '.join(names)}).")
+
+
+@main.group(context_settings=CONTEXT, options_metavar="[OPTIONEN]",
+            subcommand_metavar="BEFEHL [ARGUMENTE]...")
+def archiv() -> None:
+    """Das Archiv aller erzeugten Fassungen: auflisten, prüfen, vergleichen.
+
+    \b
+    Beispiele:
+      ratsdoc archiv liste
+      ratsdoc archiv pruefen
+    """
+
+
+@archiv.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("dokument", required=False)
+@ausgabe_option
+def liste(dokument: str | None, ausgabe: Path) -> None:
+    """Listet die archivierten Versionen, auf Wunsch nur die eines Dokuments.
+
+    \b
+    Beispiel:
+      ratsdoc archiv liste massnahmenkatalog
+    """
+    from .archive import Archiv
+
+    archive = Archiv.open(ausgabe)
+    versions = archive.of(dokument) if dokument else archive.versionen
+    if not versions:
+        click.echo("Das Archiv ist leer.")
+    for v in versions:
+        pdf = " + PDF" if v.pdf else ""
+        click.echo(f"{v.dokument}  v{v.version}  Stand {v.datum}  {v.docx}{pdf}  "
+                   f"(archiviert {v.zeit})")
+
+
+@archiv.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@ausgabe_option
+def pruefen(ausgabe: Path) -> None:
+    """Prüft jede archivierte Datei gegen die Prüfsumme im Manifest.
+
+    Der Exit-Code ist 1, wenn eine Datei fehlt oder verändert wurde.
+
+    \b
+    Beispiel:
+      ratsdoc archiv pruefen --ausgabe output
+    """
+    from .archive import Archiv, ArchivFehler
+
+    archive = Archiv.open(ausgabe)
+    problems, notes = archive.check()
+    for note in notes:
+        click.echo(f"Hinweis: {note}")
+    if problems:
+        raise ArchivFehler("\n".join([f"{len(problems)} Datei(en) im Archiv fehlen oder wurden "
+                                       "verändert:", *problems]))
+    count = sum(1 + (v.pdf is not None) for v in archive.versionen)
+    click.echo(f"Archiv in Ordnung: {len(archive.versionen)} Versionen, {count} Dateien geprüft.")
+
+
+@main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("nr", type=int)
+@click.argument("status")
+@click.option("--kategorie", type=click.Choice([k.value for k in Kategorie]),
+              help="Kategorie festlegen, statt sie aus dem Status abzuleiten.")
+@click.option("--datum", help="Datum der Änderung, TT.MM.JJJJ (Vorgabe: heute).")
+@click.option("--notiz", default="", help="Notiz für den Verlauf.")
+@click.option("--fortschritt", default="", help="Fortschrittsnotiz (→ …) an den Maßnahmentext anfügen.")
+@daten_option
+def status(nr: int, status: str, kategorie: str | None, datum: str | None, notiz: str,
+           fortschritt: str, daten: Path) -> None:
+    """Ändert den Status einer Maßnahme im Maßnahmenkatalog und schreibt den Verlauf fort.
+
+    Die Datei behält Kommentare, Reihenfolge und Layout; nur die geänderten Zeilen und der neue
+    Verlaufseintrag kommen hinzu.
+
+    \b
+    Beispiel:
+      ratsdoc status 3 "Wird fortgesetzt" --datum 15.03.2024 --notiz "Projekt gestartet"
+    """
+    import datetime as dt
+
+    from .edit import Aenderung, apply_changes, parse_datum
+
+    when = parse_datum(datum, "--datum") if datum else dt.date.today()
+    change = Aenderung(nr, status, when, notiz, Kategorie(kategorie) if kategorie else None,
+                       fortschritt)
+    for done, old in apply_changes(daten, [change], "ratsdoc status"):
+        click.echo(f"Maßnahme {done.nr}: „{old}“ → „{done.status}“ ({done.datum:%d.%m.%Y})")
+
+
+@main.command("status-import", context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("csv_datei", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+                metavar="CSV-DATEI")
+@daten_option
+def status_import(csv_datei: Path, daten: Path) -> None:
+    """Übernimmt mehrere Statusänderungen aus einer CSV-Datei: alle oder keine.
+
+    Die CSV-Datei hat die Spalten Nr;Status;Datum;Notiz (Semikolon, wie Excel sie speichert).
+
+    \b
+    Beispiel:
+      ratsdoc status-import aenderungen.csv
+    """
+    from .edit import apply_changes, read_csv
+
+    done = apply_changes(daten, read_csv(csv_datei), display_path(csv_datei))
+    for change, old in done:
+        click.echo(f"Maßnahme {change.nr}: „{old}“ → „{change.status}“ ({change.datum:%d.%m.%Y})")
+    click.echo(f"{len(done)} Änderungen übernommen.")
+
+
+@main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("nr", type=int, required=False)
+@daten_option
+def verlauf(nr: int | None, daten: Path) -> None:
+    """Zeigt den Verlauf der Statusänderungen, für alle Maßnahmen oder eine.
+
+    \b
+    Beispiel:
+      ratsdoc verlauf 3
+    """
+    from .validate import load_and_validate
+
+    katalog = load_and_validate(daten).katalog
+    measures = [m for m in (katalog.massnahmen() if katalog else []) if nr in (None, m.nr)]
+    if nr is not None and not measures:
+        raise click.ClickException(f"Maßnahme Nr. {nr} gibt es nicht")
+    entries = [(e.datum, m.nr, e) for m in measures for e in m.verlauf]
+    if not entries:
+        click.echo("Noch keine Statusänderungen erfasst.")
+    for when, number, e in sorted(entries, key=lambda x: (x[0], x[1])):
+        note = f"  ({e.notiz})" if e.notiz else ""
+        click.echo(f"{when:%d.%m.%Y}  Nr. {number}: „{e.alter_status}“ → „{e.neuer_status}“{note}")
+
+
+@archiv.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("dokument")
+@click.argument("version_a", metavar="VERSION-A")
+@click.argument("version_b", metavar="VERSION-B")
+@daten_option
+@vorlagen_option
+@ausgabe_option
+def vergleich(dokument: str, version_a: str, version_b: str, daten: Path, vorlagen: Path,
+              ausgabe: Path) -> None:
+    """Schreibt eine Änderungsübersicht zweier Katalogversionen als Word-Überarbeitungen.
+
+    Jede Maßnahme, deren Status oder Text sich geändert hat, erscheint mit alt → neu als
+    nachverfolgte Änderung, so dass Word und LibreOffice sie im Überarbeitungsbereich zeigen.
+
+    \b
+    Beispiel:
+      ratsdoc archiv vergleich massnahmenkatalog v1 v2
+    """
+    from .archive import Archiv
+    from .compare import compare
+    from .output import build_lock, write_atomic
+    from .validate import load_and_validate
+
+    k = load_and_validate(daten).koerperschaft
+    archive = Archiv.open(ausgabe)
+    alt, neu = (archive.find(dokument, _version_number(v)) for v in (version_a, version_b))
+    data = compare(archive, dokument, alt, neu, vorlagen / "aenderungsuebersicht.docx",
+                   {"name": k.name, "amt": k.amt, "dienststelle": k.dienststelle})
+    target = ausgabe / f"{dokument}_aenderungen_v{alt.version}_v{neu.version}.docx"
+    with build_lock(ausgabe):
+        write_atomic(target, data)
+    click.echo(f"geschrieben: {display_path(target)}")
+
+
+def _version_number(text: str) -> int:
+    digits = text.lower().removeprefix("v")
+    if not digits.isdigit():
+        raise click.BadParameter(f"„{text}“ ist keine Version (Beispiel: v2)")
+    return int(digits)
+
+
+@main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("vorlage")
+@daten_option
+@vorlagen_option
+@ausgabe_option
+def mappe(vorlage: str, daten: Path, vorlagen: Path, ausgabe: Path) -> None:
+    """Schreibt die Sitzungsmappe: die Vorlage und ihre Anlagen als ein PDF mit Lesezeichen.
+
+    \b
+    Beispiel:
+      ratsdoc mappe zwischenbericht-2023
+    """
+    from .mappe import build_mappe
+
+    target = build_mappe(daten, vorlagen, ausgabe, vorlage)
+    click.echo(f"geschrieben: {display_path(target)}")

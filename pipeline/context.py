@@ -206,15 +206,15 @@ def massnahme(m: Massnahme) -> dict[str, Any]:
     }
 
 
-def statistik(katalog: Katalog) -> dict[str, Any]:
-    """Handlungsfeld × Kategorie counts with row and column totals."""
+def statistik(katalog: Katalog, stichtag: dt.date | None = None) -> dict[str, Any]:
+    """Handlungsfeld × Kategorie counts with row and column totals, as of a Stichtag."""
     rows = []
     totals = dict.fromkeys(Kategorie, 0)
     for hf in katalog.handlungsfelder:
         counts = dict.fromkeys(Kategorie, 0)
         for z in hf.ziele:
             for m in z.massnahmen:
-                counts[m.status_kategorie] += 1
+                counts[(m.am(stichtag) if stichtag else m).status_kategorie] += 1
         for k, n in counts.items():
             totals[k] += n
         rows.append({"name": hf.name, **{k.value: n for k, n in counts.items()},
@@ -264,8 +264,9 @@ def _kurz(m: Massnahme) -> dict[str, str]:
 def zwischenbericht(vorlage: Zwischenbericht, daten: Daten) -> dict[str, Any]:
     kat = daten.katalog
     assert kat is not None
-    alle = kat.massnahmen()
-    stat = statistik(kat)
+    # Figures as of the Stichtag: status changes dated later are undone via the history.
+    alle = [m.am(vorlage.stichtag) for m in kat.massnahmen()]
+    stat = statistik(kat, vorlage.stichtag)
     return kopf(vorlage, daten) | {
         "stichtag": datum(vorlage.stichtag),
         "katalog": {"titel": kat.titel, "stand": datum(kat.stand)},
@@ -275,8 +276,33 @@ def zwischenbericht(vorlage: Zwischenbericht, daten: Daten) -> dict[str, Any]:
         "kategorien": [{"schluessel": k.value, "bezeichnung": i.bezeichnung}
                        for k, i in KATEGORIEN.items()],
         "diagramm": Bild(balkendiagramm(stat), breite_mm=160),
+        "aenderungen": aenderungen(vorlage, daten),
         "abgeschlossen": [_kurz(m) for m in alle if m.status_kategorie == Kategorie.ABGESCHLOSSEN],
         "nicht_begonnen": [_kurz(m) for m in alle if m.status_kategorie == Kategorie.OFFEN],
+    }
+
+
+def vorheriger_stichtag(vorlage: Zwischenbericht, daten: Daten) -> dt.date | None:
+    """The Stichtag of the latest earlier Zwischenbericht in the data folder, if any."""
+    earlier = [v.stichtag for v in daten.vorlagen.values()
+               if isinstance(v, Zwischenbericht) and v.stichtag < vorlage.stichtag]
+    return max(earlier, default=None)
+
+
+def aenderungen(vorlage: Zwischenbericht, daten: Daten) -> dict[str, Any]:
+    """Status changes after the previous report's Stichtag, up to and including this one's."""
+    kat = daten.katalog
+    assert kat is not None
+    since = vorheriger_stichtag(vorlage, daten)
+    rows = sorted(
+        ((e.datum, m.nr, e) for m in kat.massnahmen() for e in m.verlauf
+         if (since is None or e.datum > since) and e.datum <= vorlage.stichtag),
+        key=lambda row: (row[0], row[1]),
+    )
+    return {
+        "seit": datum(since) if since else "",
+        "zeilen": [{"datum": datum(when), "nr": str(nr), "alt": e.alter_status,
+                    "neu": e.neuer_status, "notiz": e.notiz} for when, nr, e in rows],
     }
 
 

@@ -75,12 +75,13 @@ class Daten:
     katalog: Katalog | None
     vorlagen: dict[str, Vorlage]
     quellen: dict[str, Quelle] = field(default_factory=dict)  # by document or file name
+    ungueltig: set[str] = field(default_factory=set)  # files present but invalid (by key)
 
 
 # --- YAML with line marks ----------------------------------------------------------------------
 
 _YAML_PROBLEMS = {
-    "mapping values are not allowed here": "Doppelpunkt an unerwarteter Stelle "
+    "mapping values are not allowed": "Doppelpunkt an unerwarteter Stelle "
     "(Text mit „: “ in Anführungszeichen setzen)",
     "could not find expected ':'": "erwarteter Doppelpunkt fehlt",
     "found character '\\t' that cannot start any token": "Tabulatoren sind in YAML nicht "
@@ -118,7 +119,11 @@ def read_yaml(path: Path) -> tuple[Any, Zeilen, list[Problem]]:
         return None, Zeilen(), [Problem(name, 0, "", f"ist nicht UTF-8-kodiert ({exc.reason})")]
     except OSError as exc:
         return None, Zeilen(), [Problem(name, 0, "", f"kann nicht gelesen werden ({exc.strerror})")]
+    return parse_yaml(text, name)
 
+
+def parse_yaml(text: str, name: str) -> tuple[Any, Zeilen, list[Problem]]:
+    """Parse YAML text; name is the file name used in messages."""
     loader = yaml.CSafeLoader(text)
     zeilen = Zeilen()
     problems: list[Problem] = []
@@ -138,8 +143,10 @@ def read_yaml(path: Path) -> tuple[Any, Zeilen, list[Problem]]:
     return data, zeilen, problems
 
 
-def _construct(loader, node, path: Feldpfad, zeilen: Zeilen, problems: list[Problem], name: str):
-    zeilen.set(path, node.start_mark.line + 1)
+def _construct(loader, node, path: Feldpfad, zeilen: Zeilen, problems: list[Problem], name: str,
+               line: int | None = None):
+    # A mapping value's line is its key's line: "unterzeichner:" rather than its first child.
+    zeilen.set(path, line or node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         seen: dict[Any, int] = {}
@@ -155,7 +162,7 @@ def _construct(loader, node, path: Feldpfad, zeilen: Zeilen, problems: list[Prob
                 )
                 continue
             seen[key] = line
-            result[key] = _construct(loader, value_node, (*path, key), zeilen, problems, name)
+            result[key] = _construct(loader, value_node, (*path, key), zeilen, problems, name, line)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
@@ -304,15 +311,21 @@ def load_folder(ordner: Path) -> tuple[Daten | None, list[Problem]]:
         return instance, quelle
 
     quellen: dict[str, Quelle] = {}
-    koerperschaft, q = read(ordner / KOERPERSCHAFT_DATEI, Koerperschaft, required=True)
-    if q:
-        quellen[KOERPERSCHAFT_DATEI] = q
-    haushalt, q = read(ordner / HAUSHALT_DATEI, Haushalt, required=False)
-    if q:
-        quellen[HAUSHALT_DATEI] = q
-    katalog, q = read(ordner / KATALOG_DATEI, Katalog, required=False)
-    if q:
-        quellen["massnahmenkatalog"] = q
+    ungueltig: set[str] = set()
+    loaded = {}
+    for key, filename, model, required in (
+        (KOERPERSCHAFT_DATEI, KOERPERSCHAFT_DATEI, Koerperschaft, True),
+        (HAUSHALT_DATEI, HAUSHALT_DATEI, Haushalt, False),
+        ("massnahmenkatalog", KATALOG_DATEI, Katalog, False),
+    ):
+        instance, q = read(ordner / filename, model, required)
+        loaded[key] = instance
+        if q:
+            quellen[key] = q
+            if instance is None:
+                ungueltig.add(key)
+    koerperschaft = loaded[KOERPERSCHAFT_DATEI]
+    haushalt, katalog = loaded[HAUSHALT_DATEI], loaded["massnahmenkatalog"]
 
     vorlagen: dict[str, Vorlage] = {}
     for path in sorted((ordner / VORLAGEN_ORDNER).glob("*.yaml")):
@@ -336,7 +349,9 @@ def load_folder(ordner: Path) -> tuple[Daten | None, list[Problem]]:
         problems.extend(found)
         if instance is not None:
             vorlagen[path.stem] = instance
+        else:
+            ungueltig.add(path.stem)
 
     if koerperschaft is None:
         return None, problems
-    return Daten(ordner, koerperschaft, haushalt, katalog, vorlagen, quellen), problems
+    return Daten(ordner, koerperschaft, haushalt, katalog, vorlagen, quellen, ungueltig), problems

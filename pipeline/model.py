@@ -157,16 +157,36 @@ def kategorie_aus_status(status: str) -> Kategorie | None:
 # --- Maßnahmenkatalog --------------------------------------------------------------------------
 
 
+class Verlaufseintrag(Strict):
+    """One status change of a measure."""
+
+    datum: Datum
+    alter_status: Pflichttext
+    neuer_status: Pflichttext
+    notiz: Text = ""
+
+
 class Massnahme(Strict):
     nr: PositiveInt
     text: Pflichttext
     akteure: Pflichttext
     status: Pflichttext
     kategorie: Kategorie | None = None  # overrides the inferred category
+    verlauf: list[Verlaufseintrag] = []
 
     @property
     def status_kategorie(self) -> Kategorie | None:
         return self.kategorie or kategorie_aus_status(self.status)
+
+    def am(self, stichtag: dt.date) -> Massnahme:
+        """The measure as it stood on a date: later status changes undone via the history."""
+        later = [e for e in self.verlauf if e.datum > stichtag]
+        if not later:
+            return self
+        first = min(later, key=lambda e: e.datum)
+        status = first.alter_status
+        kategorie = kategorie_aus_status(status) or self.status_kategorie
+        return self.model_copy(update={"status": status, "kategorie": kategorie})
 
 
 class Ziel(Strict):

@@ -15,6 +15,16 @@ from .errors import AusgabeFehler, display_path
 LOCK_NAME = ".ratsdoc.lock"
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files with mode 0600; a written document gets the mode any new file would get.
+FILE_MODE = 0o666 & ~_current_umask()
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace path with data so that readers see the old or the new file, never a part."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -23,6 +33,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

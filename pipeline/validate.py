@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import DatenFehler, Problem
+from .errors import DatenFehler, Problem, display_path
 from .load import Daten, Quelle, load_folder
 from .model import KATEGORIEN, Beschlussvorlage, Katalog
 
@@ -60,15 +60,19 @@ def check_vorlage(name: str, vorlage, daten: Daten) -> list[Problem]:
                 f"nicht eingetragen; bekannt sind: {', '.join(gremien)}",
             ))
     for i, anlage in enumerate(vorlage.anlagen):
-        if anlage.dokument is not None and anlage.dokument not in _document_names(daten):
+        # A document whose file is invalid was reported already; do not report it twice.
+        if anlage.dokument is None or anlage.dokument in daten.ungueltig:
+            continue
+        if anlage.dokument not in _document_names(daten):
             problems.append(quelle.problem(
                 ("anlagen", i, "dokument"),
                 f"Dokument „{anlage.dokument}“ gibt es nicht; bekannt sind: "
                 f"{', '.join(sorted(_document_names(daten)))}",
             ))
     if isinstance(vorlage, Beschlussvorlage):
-        problems += _check_budget_references(vorlage, quelle, daten)
-    elif daten.katalog is None:
+        if "haushalt.yaml" not in daten.ungueltig:
+            problems += _check_budget_references(vorlage, quelle, daten)
+    elif daten.katalog is None and KATALOG_NAME not in daten.ungueltig:
         problems.append(quelle.problem(
             ("art",), f"ein Zwischenbericht braucht den Maßnahmenkatalog ({_katalog_file(daten)})"
         ))
@@ -105,8 +109,6 @@ def _document_names(daten: Daten) -> set[str]:
 
 
 def _file(daten: Daten, filename: str) -> str:
-    from .errors import display_path
-
     return display_path(daten.ordner / filename)
 
 

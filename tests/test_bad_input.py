@@ -128,7 +128,7 @@ def test_budget_year_without_amount(data_copy, tmp_path):
 def test_amount_that_is_not_a_number(data_copy, tmp_path):
     path = replace(data_copy, HAUSHALT, "2020: 5000", "2020: fünftausend")
     assert problems(data_copy, tmp_path) == [
-        f"{path}:{line_of(path, 'fünftausend')}: posten[0].ansaetze.2020: „fünftausend“ ist kein "
+        f"{path}:{line_of(path, 'fünftausend')}: posten[0].ansaetze[2020]: „fünftausend“ ist kein "
         "Betrag (Beispiel: 5000 oder 5.000,00)"]
 
 
@@ -173,7 +173,7 @@ def test_xml_forbidden_character_is_refused(data_copy, tmp_path):
             'Leinfelden-Echterdingen"\n\nberatungsfolge')
     assert problems(data_copy, tmp_path) == [
         f"{path}:{line_of(path, 'betreff:')}: betreff: enthält das Steuerzeichen U+0001, das in "
-        "Word-Dokumenten nicht erlaubt ist (Stelle 11)"]
+        "Word-Dokumenten nicht erlaubt ist (Stelle 12)"]
 
 
 def test_all_problems_of_all_files_at_once(data_copy, tmp_path):
@@ -181,7 +181,7 @@ def test_all_problems_of_all_files_at_once(data_copy, tmp_path):
     haushalt = replace(data_copy, HAUSHALT, "2020: 5000", "2020: viel")
     katalog = replace(data_copy, KATALOG, "nr: 9\n", "nr: 8\n")
     found = problems(data_copy, tmp_path)
-    assert len(found) == 4
+    assert len(found) == 4  # the duplicate number also leaves number 9 missing
     assert {line.split(":")[0] for line in found} == {str(vorlage), str(haushalt), str(katalog)}
 
 

@@ -439,6 +439,21 @@ def zwischenbericht() -> Document:
             for p in cell.paragraphs:
                 p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
+    para(doc, "Änderungen seit dem letzten Bericht:", style="Abschnitt")
+    tag(doc, "{%p if aenderungen.zeilen %}")
+    para(doc, "{% if aenderungen.seit %}Seit dem letzten Bericht (Stichtag {{ aenderungen.seit }}) "
+         "{% else %}Bis zum Stichtag {% endif %}hat sich der Status dieser Maßnahmen geändert:")
+    widths = [2.2, 1.0, 4.6, 4.6, 4.1]
+    t = table(doc, widths, ["Datum", "Nr.", "bisher", "neu", "Notiz"])
+    tag_row(t, widths, "{%tr for a in aenderungen.zeilen %}")
+    row = add_row(t, widths, ["{{ a.datum }}", "{{ a.nr }}", "{{ a.alt }}", "{{ a.neu }}",
+                              "{{ a.notiz }}"])
+    cant_split(row)
+    tag_row(t, widths, "{%tr endfor %}")
+    tag(doc, "{%p else %}")
+    para(doc, "Seit dem letzten Bericht wurde kein Status geändert.")
+    tag(doc, "{%p endif %}")
+
     para(doc, "{{ diagramm }}", align=WD_ALIGN_PARAGRAPH.CENTER)
     para(doc, "Abbildung: Maßnahmen je Handlungsfeld nach Stand der Umsetzung",
          style="Kleingedruckt", align=WD_ALIGN_PARAGRAPH.CENTER)
@@ -515,7 +530,14 @@ def massnahmenkatalog() -> Document:
     return doc
 
 
+def aenderungsuebersicht() -> Document:
+    doc = new_document()
+    header_and_footer(doc, "Änderungsübersicht", "{{ titel }}")
+    return doc
+
+
 TEMPLATES = {
+    "aenderungsuebersicht.docx": aenderungsuebersicht,
     "beschlussvorlage.docx": beschlussvorlage,
     "zwischenbericht.docx": zwischenbericht,
     "massnahmenkatalog.docx": massnahmenkatalog,

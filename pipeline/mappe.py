@@ -1,0 +1,45 @@
+"""Sitzungsmappe: a Vorlage and its Anlagen as one PDF with a bookmark for each part."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from .build import document_names, render_all
+from .context import anlage_titel, dokumentinfo
+from .errors import DatenFehler, Problem, display_path
+from .output import build_lock, write_atomic
+from .pdf import convert_to_pdfa
+from .validate import load_and_validate
+
+MAPPEN_ORDNER = "mappen"
+
+
+def build_mappe(daten_ordner: Path, vorlagen: Path, ausgabe: Path, name: str) -> Path:
+    """Render the Vorlage and its generated Anlagen, convert them in one run, and merge."""
+    from pypdf import PdfWriter
+
+    daten = load_and_validate(daten_ordner)
+    document_names(daten, (name,))  # unknown names get the usual message
+    vorlage = daten.vorlagen.get(name)
+    if vorlage is None:
+        raise DatenFehler([Problem(display_path(daten_ordner), 0, "",
+                                   f"„{name}“ ist keine Vorlage; eine Mappe braucht eine Vorlage")])
+    parts = [name] + [a.dokument for a in vorlage.anlagen if a.dokument]
+    rendered = render_all(daten, vorlagen, list(dict.fromkeys(parts)))
+    pdfs = convert_to_pdfa(rendered, {n: dokumentinfo(n, daten).titel for n in rendered})
+
+    writer = PdfWriter()
+    titles = {name: vorlage.betreff}
+    titles |= {a.dokument: f"Anlage: {anlage_titel(a, daten)}" for a in vorlage.anlagen if a.dokument}
+    for part in dict.fromkeys(parts):
+        writer.append(io.BytesIO(pdfs[part]), outline_item=titles[part])
+    writer.add_metadata({"/Title": f"Sitzungsmappe: {vorlage.betreff}",
+                         "/Author": daten.koerperschaft.name})
+    out = io.BytesIO()
+    writer.write(out)
+    target = ausgabe / MAPPEN_ORDNER / f"{name}.pdf"
+    with build_lock(ausgabe):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, out.getvalue())
+    return target
