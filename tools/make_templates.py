@@ -481,7 +481,7 @@ def massnahmenkatalog() -> Document:
     para(doc, "Stand: {{ stand }}", style="Betreff")
     para(doc, "Status der Umsetzung (Farben der Spalte „Status der Umsetzung“):",
          style="Abschnitt")
-    widths = [1.2, 6.0, 2.0]
+    widths = [1.2, 6.0, 2.8]
     t = table(doc, widths, ["", "Kategorie", "Maßnahmen"])
     tag_row(t, widths, "{%tr for k in legende %}")
     add_row(t, widths, ["{% cellbg k.farbe %}", "{{ k.bezeichnung }}", "{{ k.anzahl }}"])
