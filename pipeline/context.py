@@ -258,7 +258,7 @@ def katalog(daten: Daten) -> dict[str, Any]:
 
 
 def _kurz(m: Massnahme) -> dict[str, str]:
-    return {"nr": str(m.nr), "text": m.text.split("\n")[0], "status": m.status.replace("\n", " ")}
+    return {"nr": str(m.nr), "text": m.text.split("\n")[0], "status": m.status}
 
 
 def zwischenbericht(vorlage: Zwischenbericht, daten: Daten) -> dict[str, Any]:

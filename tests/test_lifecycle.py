@@ -286,3 +286,36 @@ def test_kill_during_build_never_leaves_a_broken_archive(data_copy, tmp_path):
     assert kills >= 20, f"nur {kills} Builds abgebrochen"
     build(data_copy, out)
     assert not list(out.rglob("*.tmp"))
+
+
+def test_second_build_at_once_is_refused_with_a_clear_message(tmp_path):
+    out = tmp_path / "output"
+    out.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from filelock import FileLock; "
+         f"lock = FileLock({str(out / '.ratsdoc.lock')!r}); lock.acquire(); print('ok', flush=True); "
+         "time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        result = run("build", "--daten", str(DATA), "--vorlagen", str(TEMPLATES), "--ausgabe",
+                     str(out))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1
+    assert result.output == (f"Fehler: In {out} läuft gerade ein anderer Build (Sperrdatei "
+                             ".ratsdoc.lock). Bitte warten und erneut versuchen.\n")
+    assert [p.name for p in out.iterdir()] == [".ratsdoc.lock"]
+
+
+def test_missing_libreoffice_names_the_debian_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    out = tmp_path / "output"
+    result = run("build", "--pdf", "--daten", str(DATA), "--vorlagen", str(TEMPLATES), "--ausgabe",
+                 str(out))
+    assert result.exit_code == 1
+    assert result.output == ("Fehler: LibreOffice wurde nicht gefunden; für PDF wird es gebraucht. "
+                             "Installation unter Debian/Ubuntu: apt-get install "
+                             "libreoffice-writer-nogui\n")
+    assert not out.exists()
