@@ -84,8 +84,8 @@ _YAML_PROBLEMS = {
     "mapping values are not allowed": "Doppelpunkt an unerwarteter Stelle "
     "(Text mit „: “ in Anführungszeichen setzen)",
     "could not find expected ':'": "erwarteter Doppelpunkt fehlt",
-    "found character '\\t' that cannot start any token": "Tabulatoren sind in YAML nicht "
-    "erlaubt; bitte Leerzeichen verwenden",
+    "found character that cannot start any token": "Zeichen, mit dem kein Wert beginnen kann "
+    "(Tabulator? In YAML nur Leerzeichen zum Einrücken verwenden)",
     "did not find expected key": "Einrückung passt nicht (erwarteter Schlüssel fehlt)",
     "did not find expected '-' indicator": "Einrückung passt nicht (erwartetes „-“ fehlt)",
     "found unexpected end of stream": "Datei endet mitten in einem Wert "
@@ -242,10 +242,11 @@ def german_message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return f"muss Text sein, nicht „{given}“"
     if kind.startswith("date") or kind.startswith("datetime"):
         return f"„{given}“ ist kein gültiges Datum (TT.MM.JJJJ oder JJJJ-MM-TT)"
+    expected = str(ctx.get("expected", "")).replace("' or '", "', '")
     if kind == "literal_error":
-        return f"„{given}“ ist nicht erlaubt; erlaubt sind: {ctx.get('expected', '')}"
+        return f"„{given}“ ist nicht erlaubt; erlaubt sind: {expected}"
     if kind == "enum":
-        return f"„{given}“ ist keine bekannte Kategorie; erlaubt sind: {ctx.get('expected', '')}"
+        return f"„{given}“ ist keine bekannte Kategorie; erlaubt sind: {expected}"
     if kind in ("too_short",):
         return f"braucht mindestens {ctx.get('min_length')} Eintrag/Einträge"
     if kind in ("list_type",):

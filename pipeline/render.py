@@ -96,15 +96,24 @@ def _undefined_name(exc: UndefinedError) -> str:
     return f"„{match.group(1)}“" if match else text
 
 
+CORE_PROPERTY_LIMIT = 255  # python-docx refuses longer core properties
+
+
+def _property(text: str) -> str:
+    """A core property within python-docx's limit; line breaks become spaces."""
+    text = " ".join(text.split())
+    return text if len(text) <= CORE_PROPERTY_LIMIT else text[:CORE_PROPERTY_LIMIT - 1] + "…"
+
+
 def _set_core_properties(template: DocxTemplate, info: Dokumentinfo) -> None:
     # Set through python-docx, not template tags: docxtpl would escape "&" twice here.
     props = template.docx.core_properties
     when = dt.datetime.combine(info.datum, dt.time(), tzinfo=dt.UTC)
-    props.title = info.titel
-    props.subject = info.betreff
-    props.author = info.autor
-    props.last_modified_by = info.autor
-    props.keywords = info.schlagworte
+    props.title = _property(info.titel)
+    props.subject = _property(info.betreff)
+    props.author = _property(info.autor)
+    props.last_modified_by = _property(info.autor)
+    props.keywords = _property(info.schlagworte)
     props.language = "de-DE"
     props.created = when
     props.modified = when

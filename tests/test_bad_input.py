@@ -1,12 +1,10 @@
-"""Bad input: one German message per problem with file, line and field; exit 1; nothing written."""
+"""Bad input beyond the data corpus (tests/bad_inputs/): names, special characters, templates."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 from pathlib import Path
-
-import pytest
 
 from .conftest import TEMPLATES, run
 
@@ -55,134 +53,6 @@ def problems(data: Path, tmp_path: Path) -> list[str]:
     assert lines[0] == ("Fehler: 1 Problem in den Daten:" if count == 1
                         else f"Fehler: {count} Probleme in den Daten:")
     return lines[1:]
-
-
-def test_yaml_syntax_error(data_copy, tmp_path):
-    path = replace(data_copy, VORLAGE, "  - gremium: VKS", "  - gremium: VKS: GR")
-    line = line_of(path, "gremium: VKS: GR")
-    assert problems(data_copy, tmp_path) == [
-        f"{path}:{line}: YAML-Syntaxfehler: Doppelpunkt an unerwarteter Stelle "
-        "(Text mit „: “ in Anführungszeichen setzen)"]
-
-
-def test_missing_key(data_copy, tmp_path):
-    path = replace(data_copy, VORLAGE, "    beschlussart: Entscheidung\n", "")
-    line = line_of(path, "  - gremium: VKS")
-    assert problems(data_copy, tmp_path) == [
-        f"{path}:{line}: beratungsfolge[0].beschlussart: Pflichtfeld fehlt"]
-
-
-def test_unknown_key_is_a_typo(data_copy, tmp_path):
-    path = replace(data_copy, VORLAGE, "unterzeichner:\n  name:", "unterzeichner:\n  nmae:")
-    line = line_of(path, "nmae:")
-    assert problems(data_copy, tmp_path) == [
-        f"{path}:{line - 1}: unterzeichner.name: Pflichtfeld fehlt",
-        f"{path}:{line}: unterzeichner.nmae: unbekanntes Feld (Tippfehler?); erlaubt sind: "
-        "name, funktion",
-    ]
-
-
-def test_wrong_type(data_copy, tmp_path):
-    path = replace(data_copy, KATALOG, "nr: 4\n", "nr: vier\n")
-    line = line_of(path, "nr: vier")
-    result = problems(data_copy, tmp_path)
-    assert result[0] == (f"{path}:{line}: handlungsfelder[0].ziele[2].massnahmen[0].nr: "
-                         "muss eine ganze Zahl sein, nicht „vier“")
-    assert len(result) == 1
-
-
-def test_duplicate_measure_number(data_copy, tmp_path):
-    path = replace(data_copy, KATALOG, "nr: 9\n", "nr: 8\n")
-    first, second = line_of(path, "nr: 8"), line_of(path, "nr: 8", 2)
-    assert problems(data_copy, tmp_path) == [
-        f"{path}:{line_of(path, 'handlungsfelder:')}: handlungsfelder: Nummer(n) 9 fehlen "
-        "(Maßnahmen sind von 1 bis 41 lückenlos zu nummerieren)",
-        f"{path}:{second}: handlungsfelder[2].ziele[1].massnahmen[0].nr: Nummer 8 ist doppelt "
-        f"vergeben (auch Zeile {first})",
-    ]
-
-
-def test_missing_measure_number(data_copy, tmp_path):
-    path = replace(data_copy, KATALOG, "nr: 41\n", "nr: 43\n")
-    assert problems(data_copy, tmp_path) == [
-        f"{path}:{line_of(path, 'handlungsfelder:')}: handlungsfelder: Nummer(n) 41, 42 fehlen "
-        "(Maßnahmen sind von 1 bis 43 lückenlos zu nummerieren)"]
-
-
-def test_budget_reference_not_in_haushalt(data_copy, tmp_path):
-    path = replace(data_copy, VORLAGE, 'sachkonto: "4271000"', 'sachkonto: "4271001"')
-    line = line_of(path, "- produkt:")
-    assert problems(data_copy, tmp_path) == [
-        f"{path}:{line}: finanzielle_auswirkungen.posten[0].produkt: Produkt 314007 mit "
-        f"Sachkonto 4271001 steht nicht im Haushalt ({data_copy / HAUSHALT})"]
-
-
-def test_budget_year_without_amount(data_copy, tmp_path):
-    path = replace(data_copy, VORLAGE, "hh_jahr: 2020", "hh_jahr: 2024")
-    assert problems(data_copy, tmp_path) == [
-        f"{path}:{line_of(path, 'hh_jahr: 2024')}: finanzielle_auswirkungen.posten[0].hh_jahr: "
-        "für HH-Jahr 2024 ist bei Produkt 314007 / Sachkonto 4271000 kein Ansatz eingetragen "
-        "(vorhanden: 2020, 2021)"]
-
-
-def test_amount_that_is_not_a_number(data_copy, tmp_path):
-    path = replace(data_copy, HAUSHALT, "2020: 5000", "2020: fünftausend")
-    assert problems(data_copy, tmp_path) == [
-        f"{path}:{line_of(path, 'fünftausend')}: posten[0].ansaetze[2020]: „fünftausend“ ist kein "
-        "Betrag (Beispiel: 5000 oder 5.000,00)"]
-
-
-@pytest.mark.parametrize("written", ["30.02.2020", "2020-02-30"])
-def test_impossible_date(data_copy, tmp_path, written):
-    path = replace(data_copy, VORLAGE, "sitzungsdatum: 10.03.2020", f"sitzungsdatum: {written}")
-    message = (f"„{written}“ ist kein gültiges Datum" if "." in written
-               else f"„{written}“ ist kein gültiges Datum (TT.MM.JJJJ oder JJJJ-MM-TT)")
-    assert problems(data_copy, tmp_path) == [
-        f"{path}:{line_of(path, written)}: beratungsfolge[0].sitzungsdatum: {message}"]
-
-
-def test_unknown_status_category(data_copy, tmp_path):
-    path = replace(data_copy, KATALOG, "status: Wird fortgesetzt\n",
-                   "status: Wird fortgesetzt\n            kategorie: erledigt\n")
-    line = line_of(path, "kategorie: erledigt")
-    assert problems(data_copy, tmp_path) == [
-        f"{path}:{line}: handlungsfelder[0].ziele[0].massnahmen[0].kategorie: „erledigt“ ist "
-        "keine bekannte Kategorie; erlaubt sind: 'abgeschlossen', 'laufend', 'geplant', "
-        "'in_pruefung' or 'offen'"]
-
-
-def test_status_without_inferable_category(data_copy, tmp_path):
-    path = replace(data_copy, KATALOG, "status: Wird fortgesetzt\n", "status: Mal sehen\n")
-    assert problems(data_copy, tmp_path) == [
-        f"{path}:{line_of(path, 'Mal sehen')}: handlungsfelder[0].ziele[0].massnahmen[0].status: "
-        "Kategorie lässt sich aus „Mal sehen“ nicht ableiten; bitte „kategorie“ angeben "
-        "(abgeschlossen, laufend, geplant, in_pruefung, offen)"]
-
-
-def test_unknown_gremium(data_copy, tmp_path):
-    path = replace(data_copy, VORLAGE, "gremium: VKS", "gremium: AUA")
-    assert problems(data_copy, tmp_path) == [
-        f"{path}:{line_of(path, 'AUA')}: beratungsfolge[0].gremium: Gremium „AUA“ ist in "
-        f"{data_copy / 'koerperschaft.yaml'} nicht eingetragen; bekannt sind: VKS, GR"]
-
-
-def test_xml_forbidden_character_is_refused(data_copy, tmp_path):
-    path = replace(data_copy, VORLAGE, "betreff: Erarbeitung eines",
-                   'betreff: "Erarbeitung\\x01 eines')
-    replace(data_copy, VORLAGE, "Leinfelden-Echterdingen\n\nberatungsfolge",
-            'Leinfelden-Echterdingen"\n\nberatungsfolge')
-    assert problems(data_copy, tmp_path) == [
-        f"{path}:{line_of(path, 'betreff:')}: betreff: enthält das Steuerzeichen U+0001, das in "
-        "Word-Dokumenten nicht erlaubt ist (Stelle 12)"]
-
-
-def test_all_problems_of_all_files_at_once(data_copy, tmp_path):
-    vorlage = replace(data_copy, VORLAGE, "gremium: VKS", "gremium: AUA")
-    haushalt = replace(data_copy, HAUSHALT, "2020: 5000", "2020: viel")
-    katalog = replace(data_copy, KATALOG, "nr: 9\n", "nr: 8\n")
-    found = problems(data_copy, tmp_path)
-    assert len(found) == 4  # the duplicate number also leaves number 9 missing
-    assert {line.split(":")[0] for line in found} == {str(vorlage), str(haushalt), str(katalog)}
 
 
 def test_unknown_document_name(tmp_path):
