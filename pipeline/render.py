@@ -11,7 +11,14 @@ from typing import Any
 
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2 import (
+    BaseLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+)
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from .context import Bild, Dokumentinfo
@@ -19,9 +26,16 @@ from .errors import VorlagenFehler
 from .package import normalise_package
 
 
+class _NoFiles(BaseLoader):
+    """Templates may not include, import or extend other files."""
+
+    def get_source(self, environment, template):
+        raise TemplateNotFound(template)
+
+
 def make_environment() -> SandboxedEnvironment:
-    """Jinja for templates: sandboxed, autoescaped, and loud about unknown names."""
-    return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    """Jinja for templates: sandboxed, autoescaped, loud about unknown names, no file access."""
+    return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, loader=_NoFiles())
 
 
 def open_template(path: Path) -> DocxTemplate:
@@ -78,12 +92,16 @@ def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo) -> byte
     template = open_template(path)
     try:
         template.render(_pictures(template, context), make_environment(), autoescape=True)
-    except SecurityError as exc:
+    except (SecurityError, OverflowError) as exc:  # the sandbox raises OverflowError for range()
         raise VorlagenFehler(path, f"unerlaubter Zugriff in einem Platzhalter ({exc})") from None
     except UndefinedError as exc:
         raise VorlagenFehler(path, f"unbekannter Platzhalter: {_undefined_name(exc)}") from None
+    except TemplateNotFound as exc:
+        raise VorlagenFehler(path, f"Vorlagen dürfen keine anderen Dateien einbinden ({exc})") from None
     except TemplateError as exc:
         raise VorlagenFehler(path, f"Platzhalter-Fehler: {exc}") from None
+    except Exception as exc:
+        raise VorlagenFehler(path, f"Fehler beim Ausfüllen ({type(exc).__name__}: {exc})") from None
     _set_core_properties(template, info)
     out = io.BytesIO()
     template.save(out)

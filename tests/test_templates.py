@@ -26,3 +26,28 @@ def test_templates_saved_by_libreoffice_render_the_same_text(built, tmp_path):
         resaved = [t for t in body_paragraph_texts(out / f"{name}.docx") if t.strip()]
         assert resaved == original, name
         assert validation_errors(out / f"{name}.docx") == [], name
+
+
+@pytest.mark.libreoffice
+def test_comparison_template_saved_by_libreoffice_renders_the_same_header(tmp_path):
+    import datetime as dt
+    import io
+
+    from docx import Document
+
+    from pipeline.context import Dokumentinfo
+    from pipeline.render import render_docx
+
+    saved = tmp_path / "templates"
+    soffice_convert([TEMPLATES / "aenderungsuebersicht.docx"], "docx:MS Word 2007 XML", saved)
+    context = {"koerperschaft": {"name": "Stadt & Land", "amt": "Amt", "dienststelle": ""},
+               "titel": "Änderungsübersicht v1 → v2"}
+    info = Dokumentinfo("T", "T", "A", dt.date(2024, 1, 1), "K")
+    texts = []
+    for folder in (TEMPLATES, saved):
+        doc = Document(io.BytesIO(render_docx(folder / "aenderungsuebersicht.docx", context, info)))
+        section = doc.sections[0]
+        texts.append(([p.text for p in section.header.paragraphs],
+                      [p.text for p in section.footer.paragraphs]))
+    assert texts[1] == texts[0]
+    assert texts[0][0][0] == "Stadt & Land"

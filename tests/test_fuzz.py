@@ -1,0 +1,165 @@
+"""Fuzzing: arbitrary Unicode in every text field of every data file type.
+
+The result is either schema-valid .docx whose text contains the input (after the documented
+normalisation), or a clean validation error. Never a traceback, never a corrupt file.
+
+CI runs a fixed seed with RATSDOC_FUZZ_EXAMPLES examples per field group (default 300 in all);
+for a longer run: RATSDOC_FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz.py
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import os
+from pathlib import Path
+
+import yaml
+from docx import Document
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from pipeline.build import render_all
+from pipeline.errors import DatenFehler
+from pipeline.validate import load_and_validate
+
+from .conftest import TEMPLATES, _paragraph_text
+from .ooxml import validation_errors
+
+EXAMPLES = int(os.environ.get("RATSDOC_FUZZ_EXAMPLES", "300"))
+
+KOERPERSCHAFT = {"name": "Stadt", "amt": "Amt", "dienststelle": "Stelle",
+                 "gremien": {"GR": "Gemeinderat"}}
+HAUSHALT = {"posten": [{"produkt": "1", "bezeichnung": "Posten", "sachkonto": "2",
+                        "ansaetze": {2024: 100}}]}
+KATALOG = {
+    "titel": "Katalog", "stand": "2024-01-31",
+    "handlungsfelder": [{
+        "name": "Feld", "vision": ["Vision"],
+        "ziele": [{"ziel": "Ziel", "massnahmen": [
+            {"nr": 1, "text": "Text", "akteure": "Akteure", "status": "Wird fortgesetzt"}]}],
+        "weitere_massnahmen": ["Weiteres"],
+    }],
+    "schlussbemerkung": "Schluss",
+}
+BERATUNG = [{"gremium": "GR", "sitzungsdatum": "01.02.2024", "oeffentlichkeit": "öffentlich",
+             "beschlussart": "Entscheidung"}]
+BESCHLUSSVORLAGE = {
+    "art": "beschlussvorlage", "drucksache": "1/2024", "betreff": "Betreff",
+    "beratungsfolge": BERATUNG, "beschlussvorschlag": "Vorschlag",
+    "sachverhalt": ["Absatz", {"liste": ["Punkt"]}],
+    "zeitplan": {"einleitung": "Plan", "schritte": [{"zeitraum": "März", "schritt": "Schritt"}]},
+    "budget": ["Budget"], "schluss": ["Schluss"],
+    "unterzeichner": {"name": "Name", "funktion": "Funktion"},
+    "finanzielle_auswirkungen": {
+        "posten": [{"produkt": "1", "sachkonto": "2", "hh_jahr": 2024}],
+        "folgekosten": [{"aufwandsart": "Wartung", "betrag_pro_jahr": 10}],
+        "erloese": [{"art": "Gebühren", "betrag": 5}],
+        "erlaeuterung": "Erläuterung", "sonstige_anmerkungen": "Anmerkung"},
+    "anlagen": ["Anlage"],
+}
+ZWISCHENBERICHT = {
+    "art": "zwischenbericht", "betreff": "Bericht", "stichtag": "31.01.2024",
+    "beratungsfolge": BERATUNG, "beschlussvorschlag": "Kenntnisnahme",
+    "abschnitte": [{"ueberschrift": "Abschnitt", "text": ["Text des Abschnitts"]}],
+    "unterzeichner": {"name": "Name", "funktion": "Funktion"},
+    "anlagen": [{"dokument": "massnahmenkatalog"}],
+}
+FILES = {"koerperschaft.yaml": KOERPERSCHAFT, "haushalt.yaml": HAUSHALT,
+         "massnahmenkatalog.yaml": KATALOG, "vorlagen/bv.yaml": BESCHLUSSVORLAGE,
+         "vorlagen/zb.yaml": ZWISCHENBERICHT}
+
+# Every text field: (file, path, the documents that show it).
+FIELDS = [
+    ("koerperschaft.yaml", ("name",), ["bv"]),
+    ("koerperschaft.yaml", ("amt",), ["massnahmenkatalog"]),
+    ("koerperschaft.yaml", ("gremien", "GR"), ["bv"]),
+    ("haushalt.yaml", ("posten", 0, "bezeichnung"), ["bv"]),
+    ("massnahmenkatalog.yaml", ("titel",), ["massnahmenkatalog"]),
+    ("massnahmenkatalog.yaml", ("handlungsfelder", 0, "name"), ["massnahmenkatalog"]),
+    ("massnahmenkatalog.yaml", ("handlungsfelder", 0, "vision", 0), ["massnahmenkatalog"]),
+    ("massnahmenkatalog.yaml", ("handlungsfelder", 0, "ziele", 0, "ziel"), ["massnahmenkatalog"]),
+    *[("massnahmenkatalog.yaml", ("handlungsfelder", 0, "ziele", 0, "massnahmen", 0, key),
+       ["massnahmenkatalog"]) for key in ("text", "akteure", "status")],
+    ("massnahmenkatalog.yaml", ("handlungsfelder", 0, "weitere_massnahmen", 0),
+     ["massnahmenkatalog"]),
+    ("massnahmenkatalog.yaml", ("schlussbemerkung",), ["massnahmenkatalog"]),
+    *[("vorlagen/bv.yaml", path, ["bv"]) for path in (
+        ("drucksache",), ("betreff",), ("beschlussvorschlag",), ("sachverhalt", 0),
+        ("sachverhalt", 1, "liste", 0), ("zeitplan", "einleitung"),
+        ("zeitplan", "schritte", 0, "zeitraum"), ("zeitplan", "schritte", 0, "schritt"),
+        ("budget", 0), ("schluss", 0), ("unterzeichner", "name"), ("unterzeichner", "funktion"),
+        ("finanzielle_auswirkungen", "folgekosten", 0, "aufwandsart"),
+        ("finanzielle_auswirkungen", "erloese", 0, "art"),
+        ("finanzielle_auswirkungen", "erlaeuterung"),
+        ("finanzielle_auswirkungen", "sonstige_anmerkungen"), ("anlagen", 0))],
+    *[("vorlagen/zb.yaml", path, ["zb"]) for path in (
+        ("betreff",), ("beschlussvorschlag",), ("abschnitte", 0, "ueberschrift"),
+        ("abschnitte", 0, "text", 0))],
+]
+
+SPECIAL = [
+    "", " ", "A & B <select> \"x\" 'y' „z“ → • € §", "\x01\x02", "Text\x0bmit\x0cSteuerzeichen",
+    "\ufffe", "مرحبا بالعالم", "שלום עולם", "👩‍👩‍👧 🇩🇪 🧪", "{{ betreff }}", "{% if x %}", "{#",
+    "Zeile 1\nZeile 2\n• Punkt\n→Fortschritt", "\t eingerückt \t", "x" * 10_000,
+    "ümlaut ß ÄÖÜ", "\u200b\u200e\u202e umgedreht", "<w:t>xml</w:t>", "]]>", "\\n",
+]
+texts = st.one_of(
+    st.sampled_from(SPECIAL),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80),
+    st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x2FFF), min_size=1,
+            max_size=400),
+)
+
+
+def normalised(value: str) -> list[str]:
+    """What the document shows of a value: \\r as line break; docxtpl's {_{ → {{ and friends."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    for escaped, plain in (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}")):
+        value = value.replace(escaped, plain)
+    return value.split("\n")
+
+
+def document_text(data: bytes) -> str:
+    doc = Document(io.BytesIO(data))
+    parts = [doc.element.body] + [s.header._element for s in doc.sections] + \
+        [s.footer._element for s in doc.sections]
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    return "\n".join(_paragraph_text(p) for part in parts for p in part.iter(f"{w}p"))
+
+
+def write_data(folder: Path, filename: str, path: tuple, value: str) -> None:
+    for name, content in FILES.items():
+        content = copy.deepcopy(content)
+        if name == filename:
+            target = content
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = value
+        file = folder / name
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(FIELDS), value=texts)
+def test_any_text_gives_a_valid_document_or_a_clean_error(field, value, tmp_path_factory):
+    filename, path, documents = field
+    assume(yaml.safe_load(yaml.safe_dump(value, allow_unicode=True)) == value)  # pyyaml's limits
+    folder = tmp_path_factory.mktemp("fuzz")
+    write_data(folder, filename, path, value)
+    try:
+        daten = load_and_validate(folder)
+        rendered = render_all(daten, TEMPLATES, documents)
+    except DatenFehler as error:
+        assert error.probleme, "a DatenFehler without problems"
+        assert all(str(folder) in str(p) for p in error.probleme)
+        return
+    for name, data in rendered.items():
+        target = folder / f"{name}.docx"
+        target.write_bytes(data)
+        assert validation_errors(target) == [], (name, value)
+        text = document_text(data)
+        for line in normalised(value):
+            assert line in text, (name, path, line)
