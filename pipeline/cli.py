@@ -8,7 +8,7 @@ import click
 
 from . import __version__, clitext
 from .errors import display_path
-from .model import Kategorie
+from .kategorien import Kategorie
 
 clitext.install()
 

@@ -11,13 +11,12 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from .kategorien import KATEGORIEN, Kategorie
 from .load import Daten
 from .model import (
-    KATEGORIEN,
     Beschlussvorlage,
     Block,
     Katalog,
-    Kategorie,
     Massnahme,
     VorlageBasis,
     Zwischenbericht,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import DatenFehler, Problem, display_path
+from .kategorien import KATEGORIEN
 from .load import Daten, Quelle, load_folder
-from .model import KATEGORIEN, Beschlussvorlage, Katalog
+from .model import Beschlussvorlage, Katalog
 
 KATALOG_NAME = "massnahmenkatalog"
 

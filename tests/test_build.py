@@ -8,7 +8,7 @@ from collections import Counter
 import yaml
 from docx import Document
 
-from pipeline.model import KATEGORIEN, kategorie_aus_status
+from pipeline.kategorien import KATEGORIEN, kategorie_aus_status
 
 from .conftest import DATA, TEMPLATES, W, _paragraph_text, body_paragraph_texts, run
 from .ooxml import validation_errors
