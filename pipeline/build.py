@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +48,61 @@ def document_names(daten: Daten, requested: tuple[str, ...] = ()) -> list[str]:
     return list(dict.fromkeys(requested)) if requested else available
 
 
+CACHE_NAME = ".ratsdoc-cache.json"
+
+
+def dependencies(name: str, daten: Daten) -> list[Path]:
+    """The data files a document's content can depend on."""
+    shared = [q.pfad for key, q in daten.quellen.items() if key not in daten.vorlagen]
+    if name == KATALOG_NAME:
+        return shared
+    vorlage = daten.vorlagen[name]
+    own = [daten.quellen[name].pfad]
+    anlagen = [daten.quellen[a.dokument].pfad for a in vorlage.anlagen
+               if a.dokument and a.dokument in daten.vorlagen]
+    # A Zwischenbericht looks up the Stichtag of the previous report.
+    reports = [daten.quellen[n].pfad for n, v in daten.vorlagen.items()
+               if isinstance(v, Zwischenbericht)] if isinstance(vorlage, Zwischenbericht) else []
+    return sorted(set(shared + own + anlagen + reports))
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    """ratsdoc's own source and the versions of the libraries that shape the output."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    for package in ("docxtpl", "python-docx", "jinja2", "babel", "matplotlib", "lxml"):
+        digest.update(f"{package}={version(package)}".encode())
+    return digest.hexdigest()
+
+
+def cache_key(name: str, daten: Daten, vorlagen: Path) -> str:
+    digest = hashlib.sha256(_code_fingerprint().encode())
+    for path in [template_for(name, daten, vorlagen), *dependencies(name, daten)]:
+        digest.update(str(path.name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _read_cache(ausgabe: Path) -> dict[str, dict[str, str]]:
+    try:
+        return json.loads((ausgabe / CACHE_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _cached_output(ausgabe: Path, name: str, key: str, cache: dict) -> bytes | None:
+    """The existing output of a document if it was rendered from exactly these inputs."""
+    entry, target = cache.get(name), ausgabe / f"{name}.docx"
+    if not entry or entry.get("schluessel") != key or not target.exists():
+        return None
+    data = target.read_bytes()
+    return data if hashlib.sha256(data).hexdigest() == entry.get("sha256") else None
+
+
 def render_all(daten: Daten, vorlagen: Path, names: list[str]) -> dict[str, bytes]:
     """Render every named document in memory; nothing is written here."""
     return {
@@ -76,7 +134,14 @@ def build(daten_ordner: Path, ausgabe: Path, vorlagen: Path, requested: tuple[st
     lock, are files written, each one atomically.
     """
     daten = load_and_validate(daten_ordner)
-    rendered = render_all(daten, vorlagen, document_names(daten, requested))
+    names = document_names(daten, requested)
+    # Documents whose inputs are unchanged since the last build are not rendered again.
+    cache = _read_cache(ausgabe)
+    keys = {name: cache_key(name, daten, vorlagen) for name in names}
+    rendered = {name: data for name in names
+                if (data := _cached_output(ausgabe, name, keys[name], cache)) is not None}
+    rendered |= render_all(daten, vorlagen, [n for n in names if n not in rendered])
+    rendered = {name: rendered[name] for name in names}
     pdfs: dict[str, bytes] = {}
     if pdf:
         from .pdf import convert_to_pdfa
@@ -99,6 +164,8 @@ def build(daten_ordner: Path, ausgabe: Path, vorlagen: Path, requested: tuple[st
             version = archiv.file(name, data, dokumentinfo(name, daten).datum,
                                   inputs_of(name, daten, vorlagen), commit, pdf_data)
             results.append(Ergebnis(name, target, changed, pdf_path, version))
+            cache[name] = {"schluessel": keys[name], "sha256": hashlib.sha256(data).hexdigest()}
+        write_atomic(ausgabe / CACHE_NAME, json.dumps(cache, indent=1).encode("utf-8"))
     return results
 
 

@@ -23,16 +23,24 @@ Feldpfad = tuple[str | int, ...]
 
 
 class Zeilen:
-    """Maps field paths of one file to their 1-based line numbers."""
+    """Maps field paths of one file to their 1-based line numbers.
 
-    def __init__(self) -> None:
+    Built lazily from the text when first asked: only a message needs a line, and marking every
+    node costs as much as reading the file.
+    """
+
+    def __init__(self, text: str | None = None) -> None:
         self._lines: dict[tuple[str, ...], int] = {}
+        self._text = text
 
     def set(self, path: Feldpfad, line: int) -> None:
         self._lines[tuple(map(str, path))] = line
 
     def of(self, path: Feldpfad) -> int:
         """The line of a field, or of its nearest parent that exists in the file."""
+        if self._text is not None:
+            text, self._text = self._text, None
+            _marked_parse(text, "", self)
         key = tuple(map(str, path))
         while key:
             if key in self._lines:
@@ -122,10 +130,40 @@ def read_yaml(path: Path) -> tuple[Any, Zeilen, list[Problem]]:
     return parse_yaml(text, name)
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+class _FastLoader(yaml.CSafeLoader):
+    """pyyaml's C loader, refusing duplicate keys (which pyyaml would silently accept)."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [self.construct_object(k, deep=True) for k, _ in node.value]
+        if len(keys) != len({str(k) for k in keys}):
+            raise _DuplicateKey
+        return super().construct_mapping(node, deep)
+
+
+
 def parse_yaml(text: str, name: str) -> tuple[Any, Zeilen, list[Problem]]:
-    """Parse YAML text; name is the file name used in messages."""
+    """Parse YAML text; name is the file name used in messages.
+
+    Well-formed files take the fast path (the C loader) with lazily built line marks; anything
+    unusual (a syntax error, a duplicate key, an impossible date) is parsed again node by node,
+    which finds every problem with its line.
+    """
+    try:
+        data = yaml.load(text, Loader=_FastLoader)
+    except (yaml.YAMLError, _DuplicateKey, ValueError, TypeError):
+        return _marked_parse(text, name, Zeilen())
+    if data is None:
+        return None, Zeilen(), [Problem(name, 1, "", "Datei ist leer")]
+    return data, Zeilen(text), []
+
+
+def _marked_parse(text: str, name: str, zeilen: Zeilen) -> tuple[Any, Zeilen, list[Problem]]:
+    """Parse node by node, marking the line of every field and collecting problems."""
     loader = yaml.CSafeLoader(text)
-    zeilen = Zeilen()
     problems: list[Problem] = []
     try:
         node = loader.get_single_node()

@@ -11,8 +11,8 @@ from lxml import etree
 from .errors import VorlagenFehler
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-_STRICT = etree.XMLParser(recover=False, resolve_entities=False, no_network=True,
-                          huge_tree=True)
+STRICT_PARSER = etree.XMLParser(recover=False, resolve_entities=False, no_network=True,
+                                huge_tree=True)
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 # Child order of property elements as ECMA-376 (wml.xsd) prescribes. docxtpl's {% cellbg %}
@@ -31,13 +31,19 @@ _SEQUENCES = {
 }
 _RANKS = {f"{W}{parent}": {f"{W}{name}": i for i, name in enumerate(order.split())}
           for parent, order in _SEQUENCES.items()}
-_ORDERED_PARTS = ("word/document.xml", "word/styles.xml", "word/header", "word/footer")
+BODY = "word/document.xml"
+_ORDERED_PARTS = ("word/styles.xml", "word/header", "word/footer")
 
 
-def schema_order(root: etree._Element) -> bool:
-    """Sort the children of pPr, tcPr and tblPr into schema order; True if anything moved."""
+def schema_order(root: etree._Element, parents: tuple[str, ...] = tuple(_SEQUENCES)) -> bool:
+    """Sort the children of pPr, tcPr and tblPr (or the given ones) into schema order.
+
+    Returns True if anything moved.
+    """
     moved = False
     for parent_tag, ranks in _RANKS.items():
+        if parent_tag.removeprefix(W) not in parents:
+            continue
         for parent in root.iter(parent_tag):
             children = list(parent)
             ordered = sorted(children, key=lambda c: ranks.get(c.tag, len(ranks)))
@@ -53,9 +59,11 @@ def normalise_package(docx: bytes, template: Path) -> bytes:
     with zipfile.ZipFile(io.BytesIO(docx)) as src, zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():
             data = src.read(info)
-            if info.filename.endswith((".xml", ".rels")):
+            # The body was parsed strictly and ordered before python-docx serialised it
+            # (render._StrictTemplate); every other part is checked here.
+            if info.filename.endswith((".xml", ".rels")) and info.filename != BODY:
                 try:
-                    root = etree.fromstring(data, _STRICT)
+                    root = etree.fromstring(data, STRICT_PARSER)
                 except etree.XMLSyntaxError as exc:
                     raise VorlagenFehler(
                         template, f"erzeugt ungültiges XML in {info.filename} ({exc})"

@@ -20,10 +20,11 @@ from jinja2 import (
     UndefinedError,
 )
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from lxml import etree
 
 from .context import Bild, Dokumentinfo
 from .errors import VorlagenFehler
-from .package import normalise_package
+from .package import STRICT_PARSER, W, normalise_package, schema_order
 
 
 class _NoFiles(BaseLoader):
@@ -38,6 +39,48 @@ def make_environment() -> SandboxedEnvironment:
     return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, loader=_NoFiles())
 
 
+class _StrictTemplate(DocxTemplate):
+    """docxtpl, with the rendered body parsed strictly and put into schema order.
+
+    docxtpl parses the rendered body with recover=True, which silently drops whatever is not
+    well-formed (pitfalls.md). Here that parse is strict, so a broken body is an error instead.
+    """
+
+    def build_xml(self, context, jinja_env=None):
+        self._changes_grid = bool(_GRID_TAGS.search(self.get_xml()))
+        return super().build_xml(context, jinja_env)
+
+    def fix_tables(self, xml):
+        try:
+            tree = etree.fromstring(xml, STRICT_PARSER)
+        except etree.XMLSyntaxError as exc:
+            raise _BrokenXml(str(exc)) from None
+        if self._changes_grid and not _grid_matches(tree):
+            # Column loops or spans changed a row's cell count: let docxtpl fix the grid.
+            tree = super().fix_tables(xml)
+        schema_order(tree, ("tcPr",))  # {% cellbg %} puts w:shd first
+        return tree
+
+
+# Tags that can leave a table row with another number of cells than its grid.
+_GRID_TAGS = re.compile(r"{%-?\s*(?:tc\s|colspan\s|hm\s*-?%})")
+
+
+class _BrokenXml(Exception):
+    pass
+
+
+def _grid_matches(tree) -> bool:
+    for table in tree.iter(f"{W}tbl"):
+        columns = len(table.findall(f"{W}tblGrid/{W}gridCol"))
+        for row in table.iter(f"{W}tr"):
+            cells = sum(int(span.get(f"{W}val")) if (span := tc.find(f"{W}tcPr/{W}gridSpan"))
+                        is not None else 1 for tc in row.findall(f"{W}tc"))
+            if cells != columns:
+                return False
+    return True
+
+
 def open_template(path: Path) -> DocxTemplate:
     """Open a .docx template; tolerate the duplicate zip entries LibreOffice can write."""
     try:
@@ -47,7 +90,7 @@ def open_template(path: Path) -> DocxTemplate:
     except OSError as exc:
         raise VorlagenFehler(path, f"kann nicht gelesen werden ({exc.strerror})") from None
     try:
-        return DocxTemplate(io.BytesIO(_without_duplicate_entries(raw)))
+        return _StrictTemplate(io.BytesIO(_without_duplicate_entries(raw)))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise VorlagenFehler(path, f"ist keine gültige .docx-Datei ({exc})") from None
 
@@ -65,14 +108,10 @@ def _without_duplicate_entries(raw: bytes) -> bytes:
         return out.getvalue()
 
 
-def _pictures(template: DocxTemplate, value: Any) -> Any:
-    if isinstance(value, Bild):
-        return InlineImage(template, io.BytesIO(value.png), width=Mm(value.breite_mm))
-    if isinstance(value, dict):
-        return {k: _pictures(template, v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_pictures(template, v) for v in value]
-    return value
+def _pictures(template: DocxTemplate, context: dict[str, Any]) -> dict[str, Any]:
+    """Pictures (top-level context values) become docxtpl InlineImages of this template."""
+    return {k: InlineImage(template, io.BytesIO(v.png), width=Mm(v.breite_mm))
+            if isinstance(v, Bild) else v for k, v in context.items()}
 
 
 def undeclared_variables(path: Path, context: dict[str, Any]) -> set[str]:
@@ -100,6 +139,8 @@ def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo) -> byte
         raise VorlagenFehler(path, f"Vorlagen dürfen keine anderen Dateien einbinden ({exc})") from None
     except TemplateError as exc:
         raise VorlagenFehler(path, f"Platzhalter-Fehler: {exc}") from None
+    except _BrokenXml as exc:
+        raise VorlagenFehler(path, f"erzeugt ungültiges XML im Dokument ({exc})") from None
     except Exception as exc:
         raise VorlagenFehler(path, f"Fehler beim Ausfüllen ({type(exc).__name__}: {exc})") from None
     _set_core_properties(template, info)

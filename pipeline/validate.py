@@ -15,20 +15,19 @@ KATALOG_NAME = "massnahmenkatalog"
 def check_katalog(katalog: Katalog, quelle: Quelle) -> list[Problem]:
     """Measure numbers unique and without gaps; every status has a category."""
     problems: list[Problem] = []
-    first_seen: dict[int, int] = {}
+    first_seen: dict[int, tuple] = {}  # number → path of its first measure
     for h, hf in enumerate(katalog.handlungsfelder):
         for z, ziel in enumerate(hf.ziele):
             for m, massnahme in enumerate(ziel.massnahmen):
                 path = ("handlungsfelder", h, "ziele", z, "massnahmen", m)
-                line = quelle.zeilen.of((*path, "nr"))
                 if massnahme.nr in first_seen:
+                    first_line = quelle.zeilen.of((*first_seen[massnahme.nr], "nr"))
                     problems.append(quelle.problem(
                         (*path, "nr"),
-                        f"Nummer {massnahme.nr} ist doppelt vergeben "
-                        f"(auch Zeile {first_seen[massnahme.nr]})",
+                        f"Nummer {massnahme.nr} ist doppelt vergeben (auch Zeile {first_line})",
                     ))
                 else:
-                    first_seen[massnahme.nr] = line
+                    first_seen[massnahme.nr] = path
                 if massnahme.status_kategorie is None:
                     erlaubt = ", ".join(KATEGORIEN)
                     problems.append(quelle.problem(

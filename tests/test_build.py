@@ -241,3 +241,37 @@ def test_check_validates_without_writing(tmp_path, monkeypatch):
     assert result.output == ("In Ordnung: 3 Dokumente (massnahmenkatalog, integrationsplan-2020, "
                              "zwischenbericht-2023).\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_unchanged_inputs_reuse_the_output_and_any_change_renders_again(tmp_path, data_copy):
+    import shutil
+
+    from .test_bad_input import template_with
+
+    out = tmp_path / "out"
+    templates = template_with(tmp_path, "beschlussvorlage.docx", "Sachverhalt:",
+                              "Sachverhalt:").parent
+    build = ["build", "--daten", str(data_copy), "--vorlagen", str(templates), "--ausgabe", str(out)]
+    assert run(*build).exit_code == 0
+    assert "unverändert" in run(*build).output
+
+    # A template edit renders again.
+    (tmp_path / "neu").mkdir()
+    edited = template_with(tmp_path / "neu", "beschlussvorlage.docx", "Sachverhalt:",
+                           "Sachverhalt und Begründung:")
+    shutil.copy(edited, templates / "beschlussvorlage.docx")
+    assert f"geschrieben: {out / 'integrationsplan-2020.docx'}" in run(*build).output.splitlines()
+    assert "Sachverhalt und Begründung:" in body_paragraph_texts(out / "integrationsplan-2020.docx")
+
+    # A data edit renders again.
+    path = data_copy / "vorlagen" / "integrationsplan-2020.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Roland Klenk", "R. Klenk"),
+                    encoding="utf-8")
+    run(*build)
+    assert "gez. R. Klenk" in body_paragraph_texts(out / "integrationsplan-2020.docx")
+
+    # An output altered by hand is rendered again, not trusted.
+    (out / "massnahmenkatalog.docx").write_bytes(b"kaputt")
+    result = run(*build)
+    assert f"geschrieben: {out / 'massnahmenkatalog.docx'}" in result.output.splitlines()
+    assert len(body_paragraph_texts(out / "massnahmenkatalog.docx")) > 100

@@ -1,0 +1,348 @@
+"""ratsdoc benchmarks, side by side with what a user would otherwise do.
+
+    python benchmarks/run.py            # the full table (a few minutes)
+    python benchmarks/run.py --klein    # the smoke run CI does (smallest sizes)
+
+Every comparison runs in the same session, interleaved, each measurement in a fresh child process
+(so peak memory is that of the case alone); the table shows medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TEMPLATES = ROOT / "templates" / "docx"
+DATA = ROOT / "data"
+
+
+# --- data sets ---------------------------------------------------------------------------------
+
+
+def catalogue_folder(measures: int, target: Path) -> Path:
+    """A data folder whose catalogue has `measures` measures cycled from the real 41."""
+    import yaml
+
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(DATA / "koerperschaft.yaml", target)
+    katalog = yaml.safe_load((DATA / "massnahmenkatalog.yaml").read_text(encoding="utf-8"))
+    real = [m for hf in katalog["handlungsfelder"] for z in hf["ziele"] for m in z["massnahmen"]]
+    fields, per_goal = katalog["handlungsfelder"], 4
+    number = 0
+    goals = -(-measures // per_goal // len(fields))
+    for hf in fields:
+        hf["ziele"] = []
+        for g in range(goals):
+            goal = {"ziel": f"Ziel {g + 1}: {hf['name']}", "massnahmen": []}
+            while len(goal["massnahmen"]) < per_goal and number < measures:
+                number += 1
+                goal["massnahmen"].append({**real[(number - 1) % len(real)], "nr": number})
+            if goal["massnahmen"]:
+                hf["ziele"].append(goal)
+    katalog["handlungsfelder"] = [hf for hf in fields if hf["ziele"]]
+    (target / "massnahmenkatalog.yaml").write_text(
+        yaml.safe_dump(katalog, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return target
+
+
+def papers_folder(count: int, target: Path) -> Path:
+    """The shipped data with `count` variants of the shipped Beschlussvorlage."""
+    shutil.copytree(DATA, target)
+    original = (DATA / "vorlagen" / "integrationsplan-2020.yaml").read_text(encoding="utf-8")
+    for i in range(1, count):
+        text = original.replace("betreff: Erarbeitung eines Integrationsplans",
+                                f"betreff: Variante {i} – Erarbeitung eines Integrationsplans", 1)
+        (target / "vorlagen" / f"variante-{i:03d}.yaml").write_text(text, encoding="utf-8")
+    return target
+
+
+def baseline_template(target: Path) -> Path:
+    """The plain docxtpl template a developer would write: one table, one row loop."""
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading("{{ titel }}", level=1)
+    table = doc.add_table(rows=3, cols=4)
+    for cell, text in zip(table.rows[0].cells, ["Nr.", "Maßnahme", "Akteure", "Status"],
+                          strict=True):
+        cell.text = text
+    table.rows[1].cells[0].text = "{%tr for m in massnahmen %}"
+    for cell, text in zip(table.rows[2].cells, ["{{ m.nr }}", "{{ m.text }}", "{{ m.akteure }}",
+                                                "{{ m.status }}"], strict=True):
+        cell.text = text
+    row = table.add_row()
+    row.cells[0].text = "{%tr endfor %}"
+    doc.save(target)
+    return target
+
+
+# --- the measured cases (each runs in a child process) -----------------------------------------
+
+
+def case_ratsdoc_catalogue(folder: Path) -> None:
+    from pipeline.context import build_context, dokumentinfo
+    from pipeline.render import render_docx
+    from pipeline.validate import load_and_validate
+
+    daten = load_and_validate(folder)
+    render_docx(TEMPLATES / "massnahmenkatalog.docx", build_context("massnahmenkatalog", daten),
+                dokumentinfo("massnahmenkatalog", daten))
+
+
+def case_baseline_catalogue(folder: Path, template: Path) -> None:
+    import yaml
+    from docxtpl import DocxTemplate
+
+    with open(folder / "massnahmenkatalog.yaml", encoding="utf-8") as handle:
+        katalog = yaml.load(handle, Loader=yaml.CSafeLoader)
+    rows = [m for hf in katalog["handlungsfelder"] for z in hf["ziele"] for m in z["massnahmen"]]
+    tpl = DocxTemplate(template)
+    tpl.render({"titel": katalog["titel"], "massnahmen": rows}, autoescape=True)
+    tpl.save(io.BytesIO())
+
+
+def case_floor_catalogue(docx: Path) -> float:
+    """Serialise document.xml and zip the package; returns the seconds of that part alone."""
+    from lxml import etree
+
+    with zipfile.ZipFile(docx) as z:
+        entries = {name: z.read(name) for name in z.namelist()}
+    tree = etree.fromstring(entries["word/document.xml"], etree.XMLParser(huge_tree=True))
+    start = time.perf_counter()
+    entries["word/document.xml"] = etree.tostring(tree, xml_declaration=True, encoding="UTF-8",
+                                                  standalone=True)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return time.perf_counter() - start
+
+
+def case_ratsdoc_papers(folder: Path, out: Path) -> None:
+    from pipeline.build import build
+
+    build(folder, out, TEMPLATES)
+
+
+def case_baseline_papers(folder: Path) -> None:
+    """100 plain docxtpl renders of the Beschlussvorlage template in one process."""
+    import yaml
+    from docxtpl import DocxTemplate
+
+    for path in sorted((folder / "vorlagen").glob("*.yaml")):
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.load(handle, Loader=yaml.CSafeLoader)
+        if data.get("art") != "beschlussvorlage":
+            continue
+        tpl = DocxTemplate(TEMPLATES / "beschlussvorlage.docx")
+        context = _plain_beschlussvorlage_context(data)
+        tpl.render(context, autoescape=True)
+        tpl.save(io.BytesIO())
+
+
+def _plain_beschlussvorlage_context(data: dict) -> dict:
+    """What a developer's own script would hand the template, without validation."""
+    blocks = [{"absatz": b, "liste": [], "strich": False} if isinstance(b, str)
+              else {"absatz": None, "liste": b["liste"], "strich": b.get("zeichen") == "strich"}
+              for b in data["sachverhalt"]]
+    box = {"ja": "☒", "nein": "☐"}
+    return {
+        "koerperschaft": {"name": "Stadt Leinfelden-Echterdingen", "amt": "", "dienststelle": ""},
+        "drucksache": "", "betreff": data["betreff"],
+        "beratungsfolge": [{"gremium": b["gremium"], "datum": str(b["sitzungsdatum"]),
+                            "oeffentlichkeit": b["oeffentlichkeit"],
+                            "beschlussart": b["beschlussart"]} for b in data["beratungsfolge"]],
+        "beschlussvorschlag": [data["beschlussvorschlag"]], "sachverhalt": blocks,
+        "zeitplan": None, "budget": [], "schluss": [], "unterzeichner": data["unterzeichner"],
+        "anlagen": ["Keine"],
+        "fa": {"finanzmittel": box, "posten": [], "ausserplanmaessig": box, "deckung": [],
+               "folgekosten_noetig": box, "folgekosten": [], "erloese_noetig": box, "erloese": [],
+               "erlaeuterung": [], "sonstige_anmerkungen": []},
+    }
+
+
+def case_ratsdoc_pdf(folder: Path, count: int) -> None:
+    from pipeline.build import render_all
+    from pipeline.pdf import convert_to_pdfa
+    from pipeline.validate import load_and_validate
+
+    daten = load_and_validate(folder)
+    names = sorted(daten.vorlagen)[:count]
+    rendered = render_all(daten, TEMPLATES, names)
+    convert_to_pdfa(rendered, {})
+
+
+def case_separate_pdf(folder: Path, count: int) -> None:
+    """What a user does by hand: one soffice call per document."""
+    from pipeline.build import render_all
+    from pipeline.validate import load_and_validate
+
+    daten = load_and_validate(folder)
+    names = sorted(daten.vorlagen)[:count]
+    rendered = render_all(daten, TEMPLATES, names)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in rendered.items():
+            source = Path(tmp) / f"{name}.docx"
+            source.write_bytes(data)
+            subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", tmp,
+                            str(source)], capture_output=True, check=True, timeout=300)
+
+
+CASES = {
+    "ratsdoc_catalogue": lambda a: case_ratsdoc_catalogue(Path(a[0])),
+    "baseline_catalogue": lambda a: case_baseline_catalogue(Path(a[0]), Path(a[1])),
+    "floor_catalogue": lambda a: case_floor_catalogue(Path(a[0])),
+    "ratsdoc_papers": lambda a: case_ratsdoc_papers(Path(a[0]), Path(a[1])),
+    "baseline_papers": lambda a: case_baseline_papers(Path(a[0])),
+    "ratsdoc_pdf": lambda a: case_ratsdoc_pdf(Path(a[0]), int(a[1])),
+    "separate_pdf": lambda a: case_separate_pdf(Path(a[0]), int(a[1])),
+}
+
+
+def child(case: str, args: list[str]) -> None:
+    start = time.perf_counter()
+    inner = CASES[case](args)
+    seconds = inner if isinstance(inner, float) else time.perf_counter() - start
+    peak = _peak_mb()
+    print(json.dumps({"s": seconds, "mb": peak}))
+
+
+def _peak_mb() -> float:
+    # ru_maxrss survives exec from the forking parent; VmHWM belongs to this process image alone.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(case: str, *args: object) -> dict:
+    result = subprocess.run([sys.executable, __file__, "--kind", case, *map(str, args)],
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def process_seconds(*command: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, capture_output=True, check=True)
+    return time.perf_counter() - start
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def fmt(seconds: float) -> str:
+    return f"{seconds:.3f} s" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--klein", action="store_true", help="smoke run at the smallest sizes")
+    parser.add_argument("--kind", help=argparse.SUPPRESS)
+    args, rest = parser.parse_known_args()
+    if args.kind:
+        child(args.kind, rest)
+        return
+
+    sizes = [41] if args.klein else [41, 1000, 10000]
+    papers, pdf_docs = (5, 3) if args.klein else (100, 20)
+    reps = 1 if args.klein else 5
+    lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+             f"{platform.python_version()}, {platform.system()} {platform.release()}",
+             f"Repetitions: {reps} (median); each measurement in a fresh process", ""]
+
+    with tempfile.TemporaryDirectory(prefix="ratsdoc-bench-") as tmp:
+        tmp = Path(tmp)
+        template = baseline_template(tmp / "baseline.docx")
+
+        lines += ["1. Catalogue rendering (YAML file → .docx bytes)", "",
+                  "| measures | ratsdoc | baseline (pyyaml C + plain docxtpl) | floor (serialise + zip) "
+                  "| ratsdoc/baseline | ratsdoc/floor | peak MB ratsdoc / baseline |",
+                  "|---:|---:|---:|---:|---:|---:|---:|"]
+        for size in sizes:
+            folder = catalogue_folder(size, tmp / f"kat{size}")
+            produced = tmp / f"kat{size}.docx"
+            _write_catalogue(folder, produced)
+            runs = {"r": [], "b": [], "f": []}
+            peak = {"r": 0.0, "b": 0.0}
+            for _ in range(reps if size < 10000 else max(1, reps - 2)):
+                r = measure("ratsdoc_catalogue", folder)
+                b = measure("baseline_catalogue", folder, template)
+                f = measure("floor_catalogue", produced)
+                runs["r"].append(r["s"])
+                runs["b"].append(b["s"])
+                runs["f"].append(f["s"])
+                peak["r"], peak["b"] = max(peak["r"], r["mb"]), max(peak["b"], b["mb"])
+            r, b, f = (median(runs[k]) for k in "rbf")
+            lines.append(f"| {size:,} | {fmt(r)} | {fmt(b)} | {fmt(f)} | {r / b:.2f} | {r / f:.1f} | "
+                         f"{peak['r']:.0f} / {peak['b']:.0f} |")
+
+        lines += ["", f"2. Many papers ({papers} Beschlussvorlagen + catalogue + Zwischenbericht)", "",
+                  "| case | time |", "|---|---:|"]
+        folder = papers_folder(papers, tmp / "papers")
+        out = tmp / "papers-out"
+        first, baseline, noop = [], [], []
+        for i in range(reps):
+            shutil.rmtree(out, ignore_errors=True)
+            first.append(measure("ratsdoc_papers", folder, out)["s"])
+            noop.append(measure("ratsdoc_papers", folder, out)["s"])
+            baseline.append(measure("baseline_papers", folder)["s"])
+            del i
+        lines += [f"| ratsdoc build, fresh output (validated, archived) | {fmt(median(first))} |",
+                  f"| {papers} plain docxtpl renders in one process | {fmt(median(baseline))} |",
+                  f"| ratsdoc/baseline | {median(first) / median(baseline):.2f} |",
+                  f"| ratsdoc no-op rebuild (nothing changed, nothing rewritten) | "
+                  f"{fmt(median(noop))} |"]
+
+        if shutil.which("soffice"):
+            lines += ["", f"3. PDF ({pdf_docs} documents)", "", "| case | time |", "|---|---:|"]
+            batch, separate = [], []
+            for _ in range(max(1, reps // 2)):
+                batch.append(measure("ratsdoc_pdf", folder, pdf_docs)["s"])
+                separate.append(measure("separate_pdf", folder, pdf_docs)["s"])
+            lines += [f"| ratsdoc: one LibreOffice run (PDF/A, checked) | {fmt(median(batch))} |",
+                      f"| {pdf_docs} separate `soffice --convert-to pdf` calls | "
+                      f"{fmt(median(separate))} |",
+                      f"| speed-up | {median(separate) / median(batch):.1f}× |"]
+
+        lines += ["", "4. Cold start (whole process)", "", "| command | time |", "|---|---:|"]
+        ratsdoc = [sys.executable, "-m", "pipeline"]
+        helps = [process_seconds(*ratsdoc, "--help") for _ in range(max(3, reps))]
+        checks = [process_seconds(*ratsdoc, "check", "--daten", str(DATA), "--vorlagen",
+                                  str(TEMPLATES)) for _ in range(max(3, reps))]
+        lines += [f"| `ratsdoc --help` | {fmt(median(helps))} |",
+                  f"| `ratsdoc check` (shipped data) | {fmt(median(checks))} |"]
+    print("\n".join(lines))
+
+
+def _write_catalogue(folder: Path, target: Path) -> None:
+    from pipeline.context import build_context, dokumentinfo
+    from pipeline.render import render_docx
+    from pipeline.validate import load_and_validate
+
+    daten = load_and_validate(folder)
+    target.write_bytes(render_docx(TEMPLATES / "massnahmenkatalog.docx",
+                                   build_context("massnahmenkatalog", daten),
+                                   dokumentinfo("massnahmenkatalog", daten)))
+
+
+if __name__ == "__main__":
+    main()
