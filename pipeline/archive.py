@@ -86,13 +86,16 @@ class Archiv:
 
     def file(self, dokument: str, docx: bytes, datum: dt.date, eingaben: dict[str, str],
              git_commit: str | None, pdf: bytes | None = None) -> Version | None:
-        """Archive a document unless its bytes equal the latest version; return the new version."""
+        """Archive a document unless its bytes equal the latest version; return the new version.
+
+        The files are in place when this returns; call save() to record them in the manifest.
+        """
         latest = self.latest(dokument)
         if latest is not None and latest.docx_sha256 == sha256(docx):
             if pdf is not None and latest.pdf is None:
                 latest.pdf = self._place(dokument, f"{Path(latest.docx).stem}.pdf", pdf)
                 latest.pdf_sha256 = sha256(pdf)
-                self._write_manifest()
+                self._changed = True
             return None
         folder = self.ordner / dokument
         folder.mkdir(parents=True, exist_ok=True)
@@ -113,8 +116,14 @@ class Archiv:
             version.pdf = self._place(dokument, f"{stem}.pdf", pdf)
             version.pdf_sha256 = sha256(pdf)
         self.versionen.append(version)
-        self._write_manifest()
+        self._changed = True
         return version
+
+    def save(self) -> None:
+        """Record the versions filed since opening in the manifest (atomically)."""
+        if getattr(self, "_changed", False):
+            self._write_manifest()
+            self._changed = False
 
     def _place(self, dokument: str, name: str, data: bytes) -> str:
         """Put a read-only file into the archive; never replace one that is there."""

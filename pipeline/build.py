@@ -121,9 +121,8 @@ def check(daten_ordner: Path, vorlagen: Path) -> list[str]:
 
 
 def inputs_of(name: str, daten: Daten, vorlagen: Path) -> dict[str, str]:
-    """sha256 of every data file and the template that went into a document."""
-    files = [q.pfad for q in daten.quellen.values()] + [template_for(name, daten, vorlagen)]
-    return file_hashes(files)
+    """sha256 of the data files and the template that went into a document."""
+    return file_hashes([*dependencies(name, daten), template_for(name, daten, vorlagen)])
 
 
 def build(daten_ordner: Path, ausgabe: Path, vorlagen: Path, requested: tuple[str, ...] = (),
@@ -165,6 +164,7 @@ def build(daten_ordner: Path, ausgabe: Path, vorlagen: Path, requested: tuple[st
                                   inputs_of(name, daten, vorlagen), commit, pdf_data)
             results.append(Ergebnis(name, target, changed, pdf_path, version))
             cache[name] = {"schluessel": keys[name], "sha256": hashlib.sha256(data).hexdigest()}
+        archiv.save()
         write_atomic(ausgabe / CACHE_NAME, json.dumps(cache, indent=1).encode("utf-8"))
     return results
 

@@ -138,10 +138,10 @@ class _FastLoader(yaml.CSafeLoader):
     """pyyaml's C loader, refusing duplicate keys (which pyyaml would silently accept)."""
 
     def construct_mapping(self, node, deep=False):
-        keys = [self.construct_object(k, deep=True) for k, _ in node.value]
-        if len(keys) != len({str(k) for k in keys}):
+        mapping = super().construct_mapping(node, deep)
+        if len(mapping) != len(node.value):  # a key stood twice; the slow path says where
             raise _DuplicateKey
-        return super().construct_mapping(node, deep)
+        return mapping
 
 
 

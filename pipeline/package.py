@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import zipfile
 from pathlib import Path
@@ -53,6 +54,18 @@ def schema_order(root: etree._Element, parents: tuple[str, ...] = tuple(_SEQUENC
     return moved
 
 
+@functools.lru_cache(maxsize=256)
+def _checked_part(name: str, data: bytes, template: Path) -> bytes:
+    """A part parsed strictly and put into schema order (cached: most parts repeat unchanged)."""
+    try:
+        root = etree.fromstring(data, STRICT_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise VorlagenFehler(template, f"erzeugt ungültiges XML in {name} ({exc})") from None
+    if name.startswith(_ORDERED_PARTS) and schema_order(root):
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return data
+
+
 def normalise_package(docx: bytes, template: Path) -> bytes:
     """Rewrite a .docx so that equal content gives equal bytes; refuse broken XML."""
     out = io.BytesIO()
@@ -62,15 +75,7 @@ def normalise_package(docx: bytes, template: Path) -> bytes:
             # The body was parsed strictly and ordered before python-docx serialised it
             # (render._StrictTemplate); every other part is checked here.
             if info.filename.endswith((".xml", ".rels")) and info.filename != BODY:
-                try:
-                    root = etree.fromstring(data, STRICT_PARSER)
-                except etree.XMLSyntaxError as exc:
-                    raise VorlagenFehler(
-                        template, f"erzeugt ungültiges XML in {info.filename} ({exc})"
-                    ) from None
-                if info.filename.startswith(_ORDERED_PARTS) and schema_order(root):
-                    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
-                                          standalone=True)
+                data = _checked_part(info.filename, data, template)
             entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.create_system = 3
