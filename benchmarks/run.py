@@ -39,7 +39,6 @@ def catalogue_folder(measures: int, target: Path) -> Path:
     import yaml
 
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(DATA / "koerperschaft.yaml", target)
     katalog = yaml.safe_load((DATA / "massnahmenkatalog.yaml").read_text(encoding="utf-8"))
     real = [m for hf in katalog["handlungsfelder"] for z in hf["ziele"] for m in z["massnahmen"]]
     fields, per_goal = katalog["handlungsfelder"], 4
@@ -99,9 +98,9 @@ def case_ratsdoc_catalogue(folder: Path) -> None:
     from pipeline.render import render_docx
     from pipeline.validate import load_and_validate
 
-    daten = load_and_validate(folder)
-    render_docx(TEMPLATES / "massnahmenkatalog.docx", build_context("massnahmenkatalog", daten),
-                dokumentinfo("massnahmenkatalog", daten))
+    daten = load_and_validate(folder, TEMPLATES)
+    render_docx(TEMPLATES / daten.katalog.stil / "massnahmenkatalog.docx",
+                build_context("massnahmenkatalog", daten), dokumentinfo("massnahmenkatalog", daten))
 
 
 def case_baseline_catalogue(folder: Path, template: Path) -> None:
@@ -149,7 +148,7 @@ def case_baseline_papers(folder: Path) -> None:
             data = yaml.load(handle, Loader=yaml.CSafeLoader)
         if data.get("art") != "beschlussvorlage":
             continue
-        tpl = DocxTemplate(TEMPLATES / "beschlussvorlage.docx")
+        tpl = DocxTemplate(TEMPLATES / data["stil"] / "beschlussvorlage.docx")
         context = _plain_beschlussvorlage_context(data)
         tpl.render(context, autoescape=True)
         tpl.save(io.BytesIO())
@@ -181,7 +180,7 @@ def case_ratsdoc_pdf(folder: Path, count: int) -> None:
     from pipeline.pdf import convert_to_pdfa
     from pipeline.validate import load_and_validate
 
-    daten = load_and_validate(folder)
+    daten = load_and_validate(folder, TEMPLATES)
     names = sorted(daten.vorlagen)[:count]
     rendered = render_all(daten, TEMPLATES, names)
     convert_to_pdfa(rendered, {})
@@ -192,7 +191,7 @@ def case_separate_pdf(folder: Path, count: int) -> None:
     from pipeline.build import render_all
     from pipeline.validate import load_and_validate
 
-    daten = load_and_validate(folder)
+    daten = load_and_validate(folder, TEMPLATES)
     names = sorted(daten.vorlagen)[:count]
     rendered = render_all(daten, TEMPLATES, names)
     with tempfile.TemporaryDirectory() as tmp:
@@ -338,8 +337,8 @@ def _write_catalogue(folder: Path, target: Path) -> None:
     from pipeline.render import render_docx
     from pipeline.validate import load_and_validate
 
-    daten = load_and_validate(folder)
-    target.write_bytes(render_docx(TEMPLATES / "massnahmenkatalog.docx",
+    daten = load_and_validate(folder, TEMPLATES)
+    target.write_bytes(render_docx(TEMPLATES / daten.katalog.stil / "massnahmenkatalog.docx",
                                    build_context("massnahmenkatalog", daten),
                                    dokumentinfo("massnahmenkatalog", daten)))
 

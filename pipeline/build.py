@@ -30,10 +30,11 @@ class Ergebnis:
 
 
 def template_for(name: str, daten: Daten, vorlagen: Path) -> Path:
+    """templates/docx/<stil>/<art>.docx"""
     if name == KATALOG_NAME:
-        return vorlagen / "massnahmenkatalog.docx"
-    art = "zwischenbericht" if isinstance(daten.vorlagen[name], Zwischenbericht) else "beschlussvorlage"
-    return vorlagen / f"{art}.docx"
+        return vorlagen / daten.katalog.stil / "massnahmenkatalog.docx"
+    vorlage = daten.vorlagen[name]
+    return vorlagen / vorlage.stil / f"{vorlage.art}.docx"
 
 
 def document_names(daten: Daten, requested: tuple[str, ...] = ()) -> list[str]:
@@ -114,7 +115,7 @@ def render_all(daten: Daten, vorlagen: Path, names: list[str]) -> dict[str, byte
 
 def check(daten_ordner: Path, vorlagen: Path) -> list[str]:
     """Validate data and templates by rendering everything in memory."""
-    daten = load_and_validate(daten_ordner)
+    daten = load_and_validate(daten_ordner, vorlagen)
     names = document_names(daten)
     render_all(daten, vorlagen, names)
     return names
@@ -132,7 +133,7 @@ def build(daten_ordner: Path, ausgabe: Path, vorlagen: Path, requested: tuple[st
     Everything is rendered (and converted to PDF) in memory first; only then, under the build
     lock, are files written, each one atomically.
     """
-    daten = load_and_validate(daten_ordner)
+    daten = load_and_validate(daten_ordner, vorlagen)
     names = document_names(daten, requested)
     # Documents whose inputs are unchanged since the last build are not rendered again.
     cache = _read_cache(ausgabe)

@@ -20,7 +20,8 @@ daten_option = click.option(
 )
 vorlagen_option = click.option(
     "--vorlagen", "vorlagen", type=click.Path(path_type=Path), default=Path("templates/docx"),
-    show_default=True, help="Ordner mit den Word-Vorlagen (.docx).",
+    show_default=True, help="Ordner der Hausstile: je Stil ein Unterordner mit stil.yaml und den "
+    "Word-Vorlagen (.docx).",
 )
 
 
@@ -205,7 +206,8 @@ def status_import(csv_datei: Path, daten: Path) -> None:
 @main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
 @click.argument("nr", type=int, required=False)
 @daten_option
-def verlauf(nr: int | None, daten: Path) -> None:
+@vorlagen_option
+def verlauf(nr: int | None, daten: Path, vorlagen: Path) -> None:
     """Zeigt den Verlauf der Statusänderungen, für alle Maßnahmen oder eine.
 
     \b
@@ -214,7 +216,7 @@ def verlauf(nr: int | None, daten: Path) -> None:
     """
     from .validate import load_and_validate
 
-    katalog = load_and_validate(daten).katalog
+    katalog = load_and_validate(daten, vorlagen).katalog
     measures = [m for m in (katalog.massnahmen() if katalog else []) if nr in (None, m.nr)]
     if nr is not None and not measures:
         raise click.ClickException(f"Maßnahme Nr. {nr} gibt es nicht")
@@ -246,14 +248,19 @@ def vergleich(dokument: str, version_a: str, version_b: str, daten: Path, vorlag
     """
     from .archive import Archiv
     from .compare import compare
+    from .context import koerperschaft
     from .output import build_lock, write_atomic
     from .validate import load_and_validate
 
-    k = load_and_validate(daten).koerperschaft
+    geladen = load_and_validate(daten, vorlagen)
+    if dokument != "massnahmenkatalog" or geladen.katalog is None:
+        raise click.ClickException(f"„{dokument}“ ist kein Maßnahmenkatalog; verglichen werden "
+                                   "nur Kataloge")
     archive = Archiv.open(ausgabe)
     alt, neu = (archive.find(dokument, _version_number(v)) for v in (version_a, version_b))
-    data = compare(archive, dokument, alt, neu, vorlagen / "aenderungsuebersicht.docx",
-                   {"name": k.name, "amt": k.amt, "dienststelle": k.dienststelle})
+    data = compare(archive, dokument, alt, neu,
+                   vorlagen / geladen.katalog.stil / "aenderungsuebersicht.docx",
+                   koerperschaft(geladen.stil_of(dokument)))
     target = ausgabe / f"{dokument}_aenderungen_v{alt.version}_v{neu.version}.docx"
     with build_lock(ausgabe):
         write_atomic(target, data)

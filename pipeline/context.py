@@ -86,9 +86,9 @@ def lines(text: str) -> list[str]:
 
 def kopf(vorlage: VorlageBasis, daten: Daten) -> dict[str, Any]:
     """The header every paper shares: Körperschaft, Beratungsfolge, Betreff, signature."""
-    k = daten.koerperschaft
+    k = daten.stile[vorlage.stil]
     return {
-        "koerperschaft": {"name": k.name, "amt": k.amt, "dienststelle": k.dienststelle},
+        "koerperschaft": koerperschaft(k),
         "drucksache": vorlage.drucksache,
         "betreff": vorlage.betreff,
         "beratungsfolge": [
@@ -106,6 +106,12 @@ def kopf(vorlage: VorlageBasis, daten: Daten) -> dict[str, Any]:
                           "funktion": vorlage.unterzeichner.funktion},
         "anlagen": [anlage_titel(a, daten) for a in vorlage.anlagen] or ["Keine"],
     }
+
+
+def koerperschaft(stil) -> dict[str, str]:
+    """The body a house style writes for, as the header shows it."""
+    return {"name": stil.name, "amt": stil.amt, "dienststelle": stil.dienststelle,
+            "oberhaupt": stil.oberhaupt}
 
 
 def anlage_titel(anlage, daten: Daten) -> str:
@@ -234,8 +240,7 @@ def katalog(daten: Daten) -> dict[str, Any]:
     kat = daten.katalog
     assert kat is not None
     return {
-        "koerperschaft": {"name": daten.koerperschaft.name, "amt": daten.koerperschaft.amt,
-                          "dienststelle": daten.koerperschaft.dienststelle},
+        "koerperschaft": koerperschaft(daten.stile[kat.stil]),
         "titel": kat.titel,
         "stand": datum(kat.stand),
         "legende": legende(kat),
@@ -351,7 +356,7 @@ def _umbruch(name: str, width: int = 28) -> str:
 
 
 def dokumentinfo(name: str, daten: Daten) -> Dokumentinfo:
-    k = daten.koerperschaft
+    k = daten.stil_of(name)
     autor = ", ".join(part for part in (k.name, k.amt, k.dienststelle) if part)
     if name == "massnahmenkatalog":
         kat = daten.katalog

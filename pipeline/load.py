@@ -11,9 +11,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import DatenFehler, Problem, display_path
-from .model import VORLAGE_ARTEN, Haushalt, Katalog, Koerperschaft, Vorlage
+from .model import VORLAGE_ARTEN, Haushalt, Katalog, Stil, Vorlage
 
-KOERPERSCHAFT_DATEI = "koerperschaft.yaml"
+STIL_DATEI = "stil.yaml"
 HAUSHALT_DATEI = "haushalt.yaml"
 KATALOG_DATEI = "massnahmenkatalog.yaml"
 VORLAGEN_ORDNER = "vorlagen"
@@ -78,12 +78,17 @@ class Daten:
     """Everything in one data folder, validated."""
 
     ordner: Path
-    koerperschaft: Koerperschaft
+    stile: dict[str, Stil]  # house styles by folder name
     haushalt: Haushalt | None
     katalog: Katalog | None
     vorlagen: dict[str, Vorlage]
     quellen: dict[str, Quelle] = field(default_factory=dict)  # by document or file name
     ungueltig: set[str] = field(default_factory=set)  # files present but invalid (by key)
+
+    def stil_of(self, name: str) -> Stil:
+        """The house style of a document (validated to exist)."""
+        document = self.katalog if name == "massnahmenkatalog" else self.vorlagen[name]
+        return self.stile[document.stil]
 
 
 # --- YAML with line marks ----------------------------------------------------------------------
@@ -329,11 +334,29 @@ def _is_tag(part: Any) -> bool:
 # --- the data folder ---------------------------------------------------------------------------
 
 
-def load_folder(ordner: Path) -> tuple[Daten | None, list[Problem]]:
+def load_styles(vorlagen: Path, problems: list[Problem]) -> dict[str, Stil]:
+    """Every house style under the templates folder: <stil>/stil.yaml."""
+    stile = {}
+    for path in sorted(vorlagen.glob(f"*/{STIL_DATEI}")):
+        data, zeilen, found = read_yaml(path)
+        problems.extend(found)
+        if data is not None:
+            stil, found = validate_model(Quelle(path, data, zeilen), Stil)
+            problems.extend(found)
+            if stil is not None:
+                stile[path.parent.name] = stil
+    if not stile and not problems:
+        problems.append(Problem(display_path(vorlagen), 0, "",
+                                f"keine Hausstile gefunden (Ordner mit {STIL_DATEI})"))
+    return stile
+
+
+def load_folder(ordner: Path, vorlagen: Path) -> tuple[Daten | None, list[Problem]]:
     """Read and validate every data file of a folder; collect every problem on the way."""
     problems: list[Problem] = []
     if not ordner.is_dir():
         raise DatenFehler([Problem(display_path(ordner), 0, "", "Datenordner nicht gefunden")])
+    stile = load_styles(vorlagen, problems)
 
     def read(path: Path, model: type[BaseModel], required: bool):
         if not path.exists():
@@ -353,7 +376,6 @@ def load_folder(ordner: Path) -> tuple[Daten | None, list[Problem]]:
     ungueltig: set[str] = set()
     loaded = {}
     for key, filename, model, required in (
-        (KOERPERSCHAFT_DATEI, KOERPERSCHAFT_DATEI, Koerperschaft, True),
         (HAUSHALT_DATEI, HAUSHALT_DATEI, Haushalt, False),
         ("massnahmenkatalog", KATALOG_DATEI, Katalog, False),
     ):
@@ -363,10 +385,9 @@ def load_folder(ordner: Path) -> tuple[Daten | None, list[Problem]]:
             quellen[key] = q
             if instance is None:
                 ungueltig.add(key)
-    koerperschaft = loaded[KOERPERSCHAFT_DATEI]
     haushalt, katalog = loaded[HAUSHALT_DATEI], loaded["massnahmenkatalog"]
 
-    vorlagen: dict[str, Vorlage] = {}
+    papers: dict[str, Vorlage] = {}
     for path in sorted((ordner / VORLAGEN_ORDNER).glob("*.yaml")):
         data, zeilen, found = read_yaml(path)
         problems.extend(found)
@@ -387,10 +408,8 @@ def load_folder(ordner: Path) -> tuple[Daten | None, list[Problem]]:
         instance, found = validate_model(quelle, model)
         problems.extend(found)
         if instance is not None:
-            vorlagen[path.stem] = instance
+            papers[path.stem] = instance
         else:
             ungueltig.add(path.stem)
 
-    if koerperschaft is None:
-        return None, problems
-    return Daten(ordner, koerperschaft, haushalt, katalog, vorlagen, quellen, ungueltig), problems
+    return Daten(ordner, stile, haushalt, katalog, papers, quellen, ungueltig), problems

@@ -19,7 +19,7 @@ def build_mappe(daten_ordner: Path, vorlagen: Path, ausgabe: Path, name: str) ->
     """Render the Vorlage and its generated Anlagen, convert them in one run, and merge."""
     from pypdf import PdfWriter
 
-    daten = load_and_validate(daten_ordner)
+    daten = load_and_validate(daten_ordner, vorlagen)
     document_names(daten, (name,))  # unknown names get the usual message
     vorlage = daten.vorlagen.get(name)
     if vorlage is None:
@@ -35,7 +35,7 @@ def build_mappe(daten_ordner: Path, vorlagen: Path, ausgabe: Path, name: str) ->
     for part in dict.fromkeys(parts):
         writer.append(io.BytesIO(pdfs[part]), outline_item=titles[part])
     writer.add_metadata({"/Title": f"Sitzungsmappe: {vorlage.betreff}",
-                         "/Author": daten.koerperschaft.name})
+                         "/Author": daten.stil_of(name).name})
     out = io.BytesIO()
     writer.write(out)
     target = ausgabe / MAPPEN_ORDNER / f"{name}.pdf"

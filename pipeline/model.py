@@ -153,6 +153,7 @@ class Handlungsfeld(Strict):
 
 
 class Katalog(Strict):
+    stil: Code
     titel: Pflichttext
     stand: Datum
     handlungsfelder: list[Handlungsfeld] = Field(min_length=1)
@@ -176,8 +177,11 @@ class Haushalt(Strict):
     posten: list[Haushaltsposten] = Field(min_length=1)
 
 
-class Koerperschaft(Strict):
+class Stil(Strict):
+    """A house style's settings (templates/docx/<stil>/stil.yaml): the body it writes for."""
+
     name: Pflichttext
+    oberhaupt: Pflichttext  # Oberbürgermeister, Landrat, …
     amt: Text = ""
     dienststelle: Text = ""
     gremien: dict[Code, Pflichttext] = Field(min_length=1)  # Kürzel → Name
@@ -281,6 +285,7 @@ class Anlage(Strict):
 
 
 class VorlageBasis(Strict):
+    stil: Code
     drucksache: Text = ""
     betreff: Pflichttext
     beratungsfolge: list[Beratung] = Field(min_length=1)

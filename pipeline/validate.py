@@ -51,13 +51,14 @@ def check_vorlage(name: str, vorlage, daten: Daten) -> list[Problem]:
     """References of a paper: Gremien, budget lines and Anlagen must exist."""
     quelle = daten.quellen[name]
     problems: list[Problem] = []
-    gremien = daten.koerperschaft.gremien
-    for i, beratung in enumerate(vorlage.beratungsfolge):
-        if beratung.gremium not in gremien:
+    stil = daten.stile.get(vorlage.stil)
+    gremien = stil.gremien if stil else {}
+    for i, beratung in enumerate(getattr(vorlage, "beratungsfolge", [])):
+        if stil and beratung.gremium not in gremien:
             problems.append(quelle.problem(
                 ("beratungsfolge", i, "gremium"),
-                f"Gremium „{beratung.gremium}“ ist in {_file(daten, 'koerperschaft.yaml')} "
-                f"nicht eingetragen; bekannt sind: {', '.join(gremien)}",
+                f"Gremium „{beratung.gremium}“ ist im Hausstil „{vorlage.stil}“ nicht "
+                f"eingetragen; bekannt sind: {', '.join(gremien)}",
             ))
     for i, anlage in enumerate(vorlage.anlagen):
         # A document whose file is invalid was reported already; do not report it twice.
@@ -116,10 +117,21 @@ def _katalog_file(daten: Daten) -> str:
     return _file(daten, "massnahmenkatalog.yaml")
 
 
-def load_and_validate(ordner: Path) -> Daten:
+def check_stil(document, quelle: Quelle, daten: Daten) -> list[Problem]:
+    if document.stil in daten.stile:
+        return []
+    known = ", ".join(sorted(daten.stile)) or "keine"
+    return [quelle.problem(("stil",), f"Hausstil „{document.stil}“ gibt es nicht; vorhanden "
+                                      f"sind: {known}")]
+
+
+def load_and_validate(ordner: Path, vorlagen: Path) -> Daten:
     """Load a data folder and run every check; raise one DatenFehler with all problems."""
-    daten, problems = load_folder(ordner)
+    daten, problems = load_folder(ordner, vorlagen)
     if daten is not None:
+        for name, document in [(KATALOG_NAME, daten.katalog), *daten.vorlagen.items()]:
+            if document is not None:
+                problems += check_stil(document, daten.quellen[name], daten)
         if daten.katalog is not None:
             problems += check_katalog(daten.katalog, daten.quellen[KATALOG_NAME])
         if KATALOG_NAME in daten.vorlagen:

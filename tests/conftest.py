@@ -16,6 +16,7 @@ from pipeline.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 TEMPLATES = ROOT / "templates" / "docx"
+STIL = "stadt-leinfelden-echterdingen"
 SEEDS = ROOT.parent / "shared" / "seeds"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 

@@ -6,7 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from .conftest import TEMPLATES, run
+from .conftest import STIL, TEMPLATES, run
 
 VORLAGE = "vorlagen/integrationsplan-2020.yaml"
 KATALOG = "massnahmenkatalog.yaml"
@@ -92,11 +92,12 @@ def test_special_characters_render_as_they_are(data_copy, tmp_path):
 
 def template_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
     """A copy of the templates where one text of one template's document.xml is replaced."""
-    folder = tmp_path / "templates"
-    folder.mkdir(exist_ok=True)
-    for source in TEMPLATES.glob("*.docx"):
-        (folder / source.name).write_bytes(source.read_bytes())
-    path = folder / name
+    import shutil
+
+    root = tmp_path / "templates"
+    if not root.exists():
+        shutil.copytree(TEMPLATES, root)
+    path = root / STIL / name
     buffer = io.BytesIO()
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(buffer, "w") as dst:
         for info in src.infolist():
@@ -109,11 +110,16 @@ def template_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
     return path
 
 
+def templates_root(path: Path) -> Path:
+    """The styles folder (--vorlagen) that holds a template copied by template_with."""
+    return path.parent.parent
+
+
 def test_misspelled_top_level_variable_names_template_and_variable(tmp_path):
     from .conftest import DATA
 
     path = template_with(tmp_path, "beschlussvorlage.docx", "{{ betreff }}", "{{ betref }}")
-    lines = build_fails(DATA, tmp_path, path.parent)
+    lines = build_fails(DATA, tmp_path, templates_root(path))
     assert lines == [f"Fehler: Vorlage {path}: unbekannte Platzhalter: betref"]
 
 
@@ -121,7 +127,7 @@ def test_misspelled_attribute_is_an_error_not_a_blank(tmp_path):
     from .conftest import DATA
 
     path = template_with(tmp_path, "massnahmenkatalog.docx", "{{ m.akteure }}", "{{ m.akteuer }}")
-    lines = build_fails(DATA, tmp_path, path.parent)
+    lines = build_fails(DATA, tmp_path, templates_root(path))
     assert lines == [f"Fehler: Vorlage {path}: unbekannter Platzhalter: „akteuer“"]
 
 
@@ -130,17 +136,19 @@ def test_template_reaching_for_python_internals_is_refused(tmp_path):
 
     path = template_with(tmp_path, "beschlussvorlage.docx", "{{ betreff }}",
                          "{{ betreff.__class__.__mro__ }}")
-    lines = build_fails(DATA, tmp_path, path.parent)
+    lines = build_fails(DATA, tmp_path, templates_root(path))
     assert lines[0].startswith(f"Fehler: Vorlage {path}: unerlaubter Zugriff in einem Platzhalter")
 
 
 def test_template_that_is_not_a_docx(tmp_path):
+    import shutil
+
     from .conftest import DATA
 
     folder = tmp_path / "templates"
-    folder.mkdir()
-    for source in TEMPLATES.glob("*.docx"):
-        (folder / source.name).write_bytes(b"not a zip")
+    shutil.copytree(TEMPLATES, folder)
+    for source in folder.glob("*/*.docx"):
+        source.write_bytes(b"not a zip")
     lines = build_fails(DATA, tmp_path, folder)
-    assert lines[0].startswith(f"Fehler: Vorlage {folder / 'massnahmenkatalog.docx'}: ist keine "
-                               "gültige .docx-Datei")
+    assert lines[0].startswith(f"Fehler: Vorlage {folder / STIL / 'massnahmenkatalog.docx'}: ist "
+                               "keine gültige .docx-Datei")

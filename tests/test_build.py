@@ -10,7 +10,7 @@ from docx import Document
 
 from pipeline.kategorien import KATEGORIEN, kategorie_aus_status
 
-from .conftest import DATA, TEMPLATES, W, _paragraph_text, body_paragraph_texts, run
+from .conftest import DATA, STIL, TEMPLATES, W, _paragraph_text, body_paragraph_texts, run
 from .ooxml import validation_errors
 
 DOCUMENTS = ("massnahmenkatalog", "integrationsplan-2020", "zwischenbericht-2023")
@@ -250,7 +250,7 @@ def test_unchanged_inputs_reuse_the_output_and_any_change_renders_again(tmp_path
 
     out = tmp_path / "out"
     templates = template_with(tmp_path, "beschlussvorlage.docx", "Sachverhalt:",
-                              "Sachverhalt:").parent
+                              "Sachverhalt:").parent.parent
     build = ["build", "--daten", str(data_copy), "--vorlagen", str(templates), "--ausgabe", str(out)]
     assert run(*build).exit_code == 0
     assert "unverändert" in run(*build).output
@@ -259,7 +259,7 @@ def test_unchanged_inputs_reuse_the_output_and_any_change_renders_again(tmp_path
     (tmp_path / "neu").mkdir()
     edited = template_with(tmp_path / "neu", "beschlussvorlage.docx", "Sachverhalt:",
                            "Sachverhalt und Begründung:")
-    shutil.copy(edited, templates / "beschlussvorlage.docx")
+    shutil.copy(edited, templates / STIL / "beschlussvorlage.docx")
     assert f"geschrieben: {out / 'integrationsplan-2020.docx'}" in run(*build).output.splitlines()
     assert "Sachverhalt und Begründung:" in body_paragraph_texts(out / "integrationsplan-2020.docx")
 

@@ -28,12 +28,13 @@ from .ooxml import validation_errors
 
 EXAMPLES = int(os.environ.get("RATSDOC_FUZZ_EXAMPLES", "300"))
 
-KOERPERSCHAFT = {"name": "Stadt", "amt": "Amt", "dienststelle": "Stelle",
-                 "gremien": {"GR": "Gemeinderat"}}
+STIL_DATEI = "templates/stadt-leinfelden-echterdingen/stil.yaml"
+STIL = {"name": "Stadt", "oberhaupt": "Bürgermeister", "amt": "Amt", "dienststelle": "Stelle",
+        "gremien": {"GR": "Gemeinderat"}}
 HAUSHALT = {"posten": [{"produkt": "1", "bezeichnung": "Posten", "sachkonto": "2",
                         "ansaetze": {2024: 100}}]}
 KATALOG = {
-    "titel": "Katalog", "stand": "2024-01-31",
+    "stil": "stadt-leinfelden-echterdingen", "titel": "Katalog", "stand": "2024-01-31",
     "handlungsfelder": [{
         "name": "Feld", "vision": ["Vision"],
         "ziele": [{"ziel": "Ziel", "massnahmen": [
@@ -45,7 +46,8 @@ KATALOG = {
 BERATUNG = [{"gremium": "GR", "sitzungsdatum": "01.02.2024", "oeffentlichkeit": "öffentlich",
              "beschlussart": "Entscheidung"}]
 BESCHLUSSVORLAGE = {
-    "art": "beschlussvorlage", "drucksache": "1/2024", "betreff": "Betreff",
+    "stil": "stadt-leinfelden-echterdingen", "art": "beschlussvorlage", "drucksache": "1/2024",
+    "betreff": "Betreff",
     "beratungsfolge": BERATUNG, "beschlussvorschlag": "Vorschlag",
     "sachverhalt": ["Absatz", {"liste": ["Punkt"]}],
     "zeitplan": {"einleitung": "Plan", "schritte": [{"zeitraum": "März", "schritt": "Schritt"}]},
@@ -59,21 +61,23 @@ BESCHLUSSVORLAGE = {
     "anlagen": ["Anlage"],
 }
 ZWISCHENBERICHT = {
-    "art": "zwischenbericht", "betreff": "Bericht", "stichtag": "31.01.2024",
+    "stil": "stadt-leinfelden-echterdingen", "art": "zwischenbericht", "betreff": "Bericht",
+    "stichtag": "31.01.2024",
     "beratungsfolge": BERATUNG, "beschlussvorschlag": "Kenntnisnahme",
     "abschnitte": [{"ueberschrift": "Abschnitt", "text": ["Text des Abschnitts"]}],
     "unterzeichner": {"name": "Name", "funktion": "Funktion"},
     "anlagen": [{"dokument": "massnahmenkatalog"}],
 }
-FILES = {"koerperschaft.yaml": KOERPERSCHAFT, "haushalt.yaml": HAUSHALT,
+FILES = {STIL_DATEI: STIL, "haushalt.yaml": HAUSHALT,
          "massnahmenkatalog.yaml": KATALOG, "vorlagen/bv.yaml": BESCHLUSSVORLAGE,
          "vorlagen/zb.yaml": ZWISCHENBERICHT}
 
 # Every text field: (file, path, the documents that show it).
 FIELDS = [
-    ("koerperschaft.yaml", ("name",), ["bv"]),
-    ("koerperschaft.yaml", ("amt",), ["massnahmenkatalog"]),
-    ("koerperschaft.yaml", ("gremien", "GR"), ["bv"]),
+    (STIL_DATEI, ("name",), ["bv"]),
+    (STIL_DATEI, ("oberhaupt",), []),
+    (STIL_DATEI, ("amt",), ["massnahmenkatalog"]),
+    (STIL_DATEI, ("gremien", "GR"), ["bv"]),
     ("haushalt.yaml", ("posten", 0, "bezeichnung"), ["bv"]),
     ("massnahmenkatalog.yaml", ("titel",), ["massnahmenkatalog"]),
     ("massnahmenkatalog.yaml", ("handlungsfelder", 0, "name"), ["massnahmenkatalog"]),
@@ -129,6 +133,11 @@ def document_text(data: bytes) -> str:
 
 
 def write_data(folder: Path, filename: str, path: tuple, value: str) -> None:
+    """The data files (and the style's stil.yaml beside copies of its templates) with value set."""
+    style = folder / Path(STIL_DATEI).parent
+    style.mkdir(parents=True)
+    for template in (TEMPLATES / style.name).glob("*.docx"):
+        (style / template.name).write_bytes(template.read_bytes())
     for name, content in FILES.items():
         content = copy.deepcopy(content)
         if name == filename:
@@ -150,8 +159,8 @@ def test_any_text_gives_a_valid_document_or_a_clean_error(field, value, tmp_path
     folder = tmp_path_factory.mktemp("fuzz")
     write_data(folder, filename, path, value)
     try:
-        daten = load_and_validate(folder)
-        rendered = render_all(daten, TEMPLATES, documents)
+        daten = load_and_validate(folder, folder / "templates")
+        rendered = render_all(daten, folder / "templates", documents)
     except DatenFehler as error:
         assert error.probleme, "a DatenFehler without problems"
         assert all(str(folder) in str(p) for p in error.probleme)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import DATA
-from .test_bad_input import build_fails, template_with
+from .test_bad_input import build_fails, template_with, templates_root
 
 ATTEMPTS = {
     "mro": "{{ ''.__class__.__mro__ }}",
@@ -25,7 +25,7 @@ ATTEMPTS = {
 @pytest.mark.parametrize("attempt", ATTEMPTS.values(), ids=ATTEMPTS.keys())
 def test_hostile_template_is_refused(attempt, tmp_path):
     path = template_with(tmp_path, "beschlussvorlage.docx", "{{ betreff }}", attempt)
-    lines = build_fails(DATA, tmp_path, path.parent)
+    lines = build_fails(DATA, tmp_path, templates_root(path))
     assert len(lines) == 1
     prefix = f"Fehler: Vorlage {path}: "
     assert lines[0].startswith(prefix)
@@ -40,6 +40,6 @@ def test_hostile_template_is_refused(attempt, tmp_path):
 @pytest.mark.parametrize("broken", ["{{ 1/0 }}", "{{ betreff + 1 }}", "{% for %}"])
 def test_template_that_fails_otherwise_gets_a_message(broken, tmp_path):
     path = template_with(tmp_path, "beschlussvorlage.docx", "{{ betreff }}", broken)
-    lines = build_fails(DATA, tmp_path, path.parent)
+    lines = build_fails(DATA, tmp_path, templates_root(path))
     assert len(lines) == 1
     assert lines[0].startswith(f"Fehler: Vorlage {path}: ")

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from pipeline.context import build_context, dokumentinfo
 from pipeline.load import Daten
-from pipeline.model import Katalog, Koerperschaft
+from pipeline.model import Katalog, Stil
 from pipeline.render import render_docx
 
-from .conftest import TEMPLATES, W, _paragraph_text
+from .conftest import STIL, TEMPLATES, W, _paragraph_text
 
 # XML 1.0 forbids these; the schema refuses them (see test_bad_input). Surrogates cannot be
 # encoded at all. docxtpl turns "{_{" and friends back into "{{", a documented normalisation.
@@ -27,13 +27,13 @@ text_strategy = st.text(
 
 def catalogue_with(text: str, akteure: str) -> Daten:
     katalog = Katalog.model_validate({
-        "titel": "Katalog", "stand": dt.date(2024, 1, 31),
+        "stil": STIL, "titel": "Katalog", "stand": dt.date(2024, 1, 31),
         "handlungsfelder": [{"name": "Feld", "vision": ["Vision"], "ziele": [
             {"ziel": "Ziel", "massnahmen": [
                 {"nr": 1, "text": text, "akteure": akteure, "status": "Wird fortgesetzt"}]}]}],
     })
-    koerperschaft = Koerperschaft(name="Stadt", gremien={"GR": "Gemeinderat"})
-    return Daten(TEMPLATES, koerperschaft, None, katalog, {})
+    stil = Stil(name="Stadt", oberhaupt="Bürgermeister", gremien={"GR": "Gemeinderat"})
+    return Daten(TEMPLATES, {STIL: stil}, None, katalog, {})
 
 
 @settings(max_examples=60, deadline=None, derandomize=True,
@@ -41,7 +41,7 @@ def catalogue_with(text: str, akteure: str) -> Daten:
 @given(text=text_strategy, akteure=text_strategy)
 def test_measure_text_survives_render_and_reread(text, akteure):
     daten = catalogue_with(text, akteure)
-    data = render_docx(TEMPLATES / "massnahmenkatalog.docx",
+    data = render_docx(TEMPLATES / STIL / "massnahmenkatalog.docx",
                        build_context("massnahmenkatalog", daten),
                        dokumentinfo("massnahmenkatalog", daten))
     doc = Document(io.BytesIO(data))

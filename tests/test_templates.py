@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import DATA, TEMPLATES, body_paragraph_texts, run, soffice_convert
+from .conftest import DATA, STIL, TEMPLATES, body_paragraph_texts, run, soffice_convert
 from .ooxml import validation_errors
 from .test_build import DOCUMENTS
 
 
-@pytest.mark.parametrize("template", sorted(p.name for p in TEMPLATES.glob("*.docx")))
+@pytest.mark.parametrize("template", sorted(str(p.relative_to(TEMPLATES))
+                                            for p in TEMPLATES.glob("*/*.docx")))
 def test_template_is_valid_wordprocessingml(template):
     assert validation_errors(TEMPLATES / template) == []
 
 
 @pytest.mark.libreoffice
 def test_templates_saved_by_libreoffice_render_the_same_text(built, tmp_path):
+    import shutil
+
     saved = tmp_path / "templates"
-    soffice_convert(sorted(TEMPLATES.glob("*.docx")), "docx:MS Word 2007 XML", saved)
+    shutil.copytree(TEMPLATES, saved)
+    for style in saved.iterdir():
+        soffice_convert(sorted((TEMPLATES / style.name).glob("*.docx")), "docx:MS Word 2007 XML",
+                        style)
     out = tmp_path / "out"
     result = run("build", "--daten", str(DATA), "--vorlagen", str(saved), "--ausgabe", str(out))
     assert result.exit_code == 0, result.output
@@ -39,12 +45,13 @@ def test_comparison_template_saved_by_libreoffice_renders_the_same_header(tmp_pa
     from pipeline.render import render_docx
 
     saved = tmp_path / "templates"
-    soffice_convert([TEMPLATES / "aenderungsuebersicht.docx"], "docx:MS Word 2007 XML", saved)
+    soffice_convert([TEMPLATES / STIL / "aenderungsuebersicht.docx"], "docx:MS Word 2007 XML",
+                    saved)
     context = {"koerperschaft": {"name": "Stadt & Land", "amt": "Amt", "dienststelle": ""},
                "titel": "Änderungsübersicht v1 → v2"}
     info = Dokumentinfo("T", "T", "A", dt.date(2024, 1, 1), "K")
     texts = []
-    for folder in (TEMPLATES, saved):
+    for folder in (TEMPLATES / STIL, saved):
         doc = Document(io.BytesIO(render_docx(folder / "aenderungsuebersicht.docx", context, info)))
         section = doc.sections[0]
         texts.append(([p.text for p in section.header.paragraphs],

@@ -3,7 +3,7 @@
 The committed templates are the source of truth: clerks edit them in Word or LibreOffice, and
 `ratsdoc build` never regenerates them. Run this only to start over:
 
-    python tools/make_templates.py --ziel templates/docx [--ueberschreiben]
+    python tools/make_templates.py --ziel templates/docx/stadt-leinfelden-echterdingen [--ueberschreiben]
 """
 
 from __future__ import annotations
@@ -546,7 +546,8 @@ TEMPLATES = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Word-Vorlagen neu anlegen (einmalig).")
-    parser.add_argument("--ziel", type=Path, default=Path("templates/docx"))
+    parser.add_argument("--ziel", type=Path,
+                        default=Path("templates/docx/stadt-leinfelden-echterdingen"))
     parser.add_argument("--ueberschreiben", action="store_true",
                         help="vorhandene Vorlagen ersetzen (Änderungen gehen verloren)")
     args = parser.parse_args()
