@@ -24,7 +24,8 @@ from .output import write_atomic
 
 ARCHIV_ORDNER = "archiv"
 MANIFEST = "manifest.json"
-_VERSION_NAME = re.compile(r"^(?P<datum>\d{4}-\d{2}-\d{2})_v(?P<nr>\d+)\.(?P<ext>docx|pdf)$")
+OHNE_DATUM = "ohne-datum"  # the version name of a paper that carries no date
+_VERSION_NAME = re.compile(r"^(?P<datum>\d{4}-\d{2}-\d{2}|ohne-datum)_v(?P<nr>\d+)\.(?P<ext>docx|pdf)$")
 
 
 class ArchivFehler(RatsdocError):
@@ -84,7 +85,7 @@ class Archiv:
 
     # --- writing -------------------------------------------------------------------------------
 
-    def file(self, dokument: str, docx: bytes, datum: dt.date, eingaben: dict[str, str],
+    def file(self, dokument: str, docx: bytes, datum: dt.date | None, eingaben: dict[str, str],
              git_commit: str | None, pdf: bytes | None = None) -> Version | None:
         """Archive a document unless its bytes equal the latest version; return the new version.
 
@@ -101,13 +102,13 @@ class Archiv:
         folder.mkdir(parents=True, exist_ok=True)
         number = max([v.version for v in self.of(dokument)] + [0]) + 1
         while True:
-            stem = f"{datum.isoformat()}_v{number}"
+            stem = f"{datum.isoformat() if datum else OHNE_DATUM}_v{number}"
             existing = folder / f"{stem}.docx"
             if not existing.exists() or sha256(existing.read_bytes()) == sha256(docx):
                 break
             number += 1  # a complete file of another content from a killed build: skip it
         version = Version(
-            dokument=dokument, version=number, datum=datum.isoformat(),
+            dokument=dokument, version=number, datum=datum.isoformat() if datum else "",
             docx=self._place(dokument, f"{stem}.docx", docx), docx_sha256=sha256(docx),
             eingaben=eingaben, git_commit=git_commit,
             zeit=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),

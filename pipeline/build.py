@@ -12,7 +12,7 @@ from .archive import Archiv, Version, file_hashes, git_commit, remove_stale_temp
 from .context import build_context, dokumentinfo
 from .errors import DatenFehler, Problem, display_path
 from .load import Daten
-from .model import Zwischenbericht
+from .model import Zwischenbericht, anlagen_of
 from .output import build_lock, write_atomic
 from .render import render_docx
 from .validate import KATALOG_NAME, load_and_validate
@@ -59,7 +59,7 @@ def dependencies(name: str, daten: Daten) -> list[Path]:
         return shared
     vorlage = daten.vorlagen[name]
     own = [daten.quellen[name].pfad]
-    anlagen = [daten.quellen[a.dokument].pfad for a in vorlage.anlagen
+    anlagen = [daten.quellen[a.dokument].pfad for a in anlagen_of(vorlage)
                if a.dokument and a.dokument in daten.vorlagen]
     # A Zwischenbericht looks up the Stichtag of the previous report.
     reports = [daten.quellen[n].pfad for n, v in daten.vorlagen.items()

@@ -123,7 +123,7 @@ def liste(dokument: str | None, ausgabe: Path) -> None:
         click.echo("Das Archiv ist leer.")
     for v in versions:
         pdf = " + PDF" if v.pdf else ""
-        click.echo(f"{v.dokument}  v{v.version}  Stand {v.datum}  {v.docx}{pdf}  "
+        click.echo(f"{v.dokument}  v{v.version}  Stand {v.datum or 'ohne Datum'}  {v.docx}{pdf}  "
                    f"(archiviert {v.zeit})")
 
 

@@ -14,10 +14,16 @@ from babel.numbers import format_decimal
 from .kategorien import KATEGORIEN, Kategorie
 from .load import Daten
 from .model import (
+    OEFFENTLICHKEIT,
+    VERFAHRENSGANG,
+    Arbeitsgruppen,
     Beschlussvorlage,
     Block,
+    Empfehlungen,
     Katalog,
     Massnahme,
+    Sitzungsvorlage,
+    Ueberschrift,
     VorlageBasis,
     Zwischenbericht,
 )
@@ -42,7 +48,7 @@ class Dokumentinfo:
     titel: str
     betreff: str
     autor: str
-    datum: dt.date
+    datum: dt.date | None  # None: the paper carries no date
     schlagworte: str
 
 
@@ -102,10 +108,19 @@ def kopf(vorlage: VorlageBasis, daten: Daten) -> dict[str, Any]:
             for b in vorlage.beratungsfolge
         ],
         "beschlussvorschlag": lines(vorlage.beschlussvorschlag),
-        "unterzeichner": {"name": vorlage.unterzeichner.name,
-                          "funktion": vorlage.unterzeichner.funktion},
+        "unterzeichner": unterzeichner(vorlage, k),
         "anlagen": [anlage_titel(a, daten) for a in vorlage.anlagen] or ["Keine"],
     }
+
+
+def unterzeichner(vorlage, stil) -> dict[str, str]:
+    """Name and function; the function defaults to the head of the house style."""
+    return {"name": vorlage.unterzeichner.name,
+            "funktion": vorlage.unterzeichner.funktion or stil.oberhaupt}
+
+
+def kreuz(ja: bool) -> str:
+    return ANKREUZEN[0] if ja else ANKREUZEN[1]
 
 
 def koerperschaft(stil) -> dict[str, str]:
@@ -355,6 +370,51 @@ def _umbruch(name: str, width: int = 28) -> str:
 # --- documents ---------------------------------------------------------------------------------
 
 
+# --- Sitzungsvorlage (Landkreis Esslingen) and Empfehlungen (Landkreis Böblingen) -------------
+
+
+def sitzungsvorlage(vorlage: Sitzungsvorlage, daten: Daten) -> dict[str, Any]:
+    stil = daten.stile[vorlage.stil]
+    termine = {b.gremium: b.sitzungsdatum for b in vorlage.beratungsfolge}
+    return {
+        "koerperschaft": koerperschaft(stil),
+        "nummer": vorlage.nummer,
+        "datum": format_date(vorlage.datum, "d. MMMM yyyy", locale=LOCALE),
+        "adressaten": vorlage.adressaten,
+        "oeffentlichkeit": [{"kreuz": kreuz(vorlage.oeffentlichkeit == o),
+                             "text": o[:1].upper() + o[1:]} for o in OEFFENTLICHKEIT],
+        "gremien": [{"kreuz": kreuz(k in termine), "kuerzel": k,
+                     "datum": datum(termine[k]) if termine.get(k) else ""}
+                    for k in stil.gremien],
+        "betreff": vorlage.betreff,
+        "anlagen": str(vorlage.anlagen),
+        "verfahrensgang": [{"kreuz": kreuz(vorlage.verfahrensgang == o), "text": o}
+                           for o in VERFAHRENSGANG],
+        "beschlussantrag": vorlage.beschlussantrag,
+        "auswirkungen_haushalt": lines(vorlage.auswirkungen_haushalt),
+        "sachdarstellung": [{"ueberschrift": b.ueberschrift, "absatz": None}
+                            if isinstance(b, Ueberschrift) else {"ueberschrift": None, "absatz": b}
+                            for b in vorlage.sachdarstellung],
+        "unterzeichner": unterzeichner(vorlage, stil),
+    }
+
+
+def empfehlungen(vorlage: Empfehlungen, daten: Daten) -> dict[str, Any]:
+    return {
+        "koerperschaft": koerperschaft(daten.stile[vorlage.stil]),
+        "kennzeichnung": vorlage.kennzeichnung,
+        "titel": vorlage.titel,
+        "untertitel": vorlage.untertitel,
+        "einleitung": [
+            {"absatz": None, "arbeitsgruppen": [{"nr": str(a.nr), "thema": a.thema}
+                                                for a in b.arbeitsgruppen]}
+            if isinstance(b, Arbeitsgruppen) else {"absatz": b, "arbeitsgruppen": []}
+            for b in vorlage.einleitung
+        ],
+        "empfehlungen": [{"text": e.text, "punkte": e.punkte} for e in vorlage.empfehlungen],
+    }
+
+
 def dokumentinfo(name: str, daten: Daten) -> Dokumentinfo:
     k = daten.stil_of(name)
     autor = ", ".join(part for part in (k.name, k.amt, k.dienststelle) if part)
@@ -367,6 +427,12 @@ def dokumentinfo(name: str, daten: Daten) -> Dokumentinfo:
     if isinstance(vorlage, Zwischenbericht):
         return Dokumentinfo(vorlage.betreff, vorlage.betreff, autor, vorlage.stichtag,
                             "Informationsvorlage; Zwischenbericht")
+    if isinstance(vorlage, Sitzungsvorlage):
+        return Dokumentinfo(vorlage.betreff, f"Sitzungsvorlage Nr. {vorlage.nummer}", autor,
+                            vorlage.datum, "Sitzungsvorlage")
+    if isinstance(vorlage, Empfehlungen):
+        return Dokumentinfo(vorlage.titel, vorlage.kennzeichnung, autor, vorlage.datum,
+                            "Empfehlungen; Anlage")
     when = first_date(vorlage) or (daten.katalog.stand if daten.katalog else dt.date(2000, 1, 1))
     return Dokumentinfo(vorlage.betreff, vorlage.betreff, autor, when, "Beschlussvorlage")
 
@@ -375,6 +441,6 @@ def build_context(name: str, daten: Daten) -> dict[str, Any]:
     if name == "massnahmenkatalog":
         return katalog(daten)
     vorlage = daten.vorlagen[name]
-    if isinstance(vorlage, Zwischenbericht):
-        return zwischenbericht(vorlage, daten)
-    return beschlussvorlage(vorlage, daten)
+    builders = {"beschlussvorlage": beschlussvorlage, "zwischenbericht": zwischenbericht,
+                "sitzungsvorlage": sitzungsvorlage, "empfehlungen": empfehlungen}
+    return builders[vorlage.art](vorlage, daten)

@@ -8,6 +8,7 @@ from pathlib import Path
 from .build import document_names, render_all
 from .context import anlage_titel, dokumentinfo
 from .errors import DatenFehler, Problem, display_path
+from .model import anlagen_of
 from .output import build_lock, write_atomic
 from .pdf import convert_to_pdfa
 from .validate import load_and_validate
@@ -25,16 +26,17 @@ def build_mappe(daten_ordner: Path, vorlagen: Path, ausgabe: Path, name: str) ->
     if vorlage is None:
         raise DatenFehler([Problem(display_path(daten_ordner), 0, "",
                                    f"„{name}“ ist keine Vorlage; eine Mappe braucht eine Vorlage")])
-    parts = [name] + [a.dokument for a in vorlage.anlagen if a.dokument]
+    parts = [name] + [a.dokument for a in anlagen_of(vorlage) if a.dokument]
     rendered = render_all(daten, vorlagen, list(dict.fromkeys(parts)))
     pdfs = convert_to_pdfa(rendered, {n: dokumentinfo(n, daten).titel for n in rendered})
 
     writer = PdfWriter()
-    titles = {name: vorlage.betreff}
-    titles |= {a.dokument: f"Anlage: {anlage_titel(a, daten)}" for a in vorlage.anlagen if a.dokument}
+    titles = {name: dokumentinfo(name, daten).titel}
+    titles |= {a.dokument: f"Anlage: {anlage_titel(a, daten)}" for a in anlagen_of(vorlage)
+               if a.dokument}
     for part in dict.fromkeys(parts):
         writer.append(io.BytesIO(pdfs[part]), outline_item=titles[part])
-    writer.add_metadata({"/Title": f"Sitzungsmappe: {vorlage.betreff}",
+    writer.add_metadata({"/Title": f"Sitzungsmappe: {titles[name]}",
                          "/Author": daten.stil_of(name).name})
     out = io.BytesIO()
     writer.write(out)

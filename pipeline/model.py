@@ -230,7 +230,7 @@ class Zeitplan(Strict):
 
 class Unterzeichner(Strict):
     name: Pflichttext
-    funktion: Pflichttext
+    funktion: Text = ""  # empty: the head of the house style (Oberbürgermeister, Landrat)
 
 
 class PostenVerweis(Strict):
@@ -314,8 +314,82 @@ class Zwischenbericht(VorlageBasis):
     abschnitte: list[Abschnitt] = []
 
 
-Vorlage = Beschlussvorlage | Zwischenbericht
-VORLAGE_ARTEN: dict[str, type[VorlageBasis]] = {
+# --- Sitzungsvorlage (Landkreis Esslingen) ---------------------------------------------------
+
+OEFFENTLICHKEIT = ("öffentlich", "nichtöffentlich",
+                   "nichtöffentlich bis zum Abschluss der Vorberatung")
+VERFAHRENSGANG = ("Einbringung zur späteren Beratung", "Vorberatung für den Kreistag",
+                  "Abschließender Beschluss im Ausschuss")
+
+
+class Ausschusstermin(Strict):
+    gremium: Code
+    sitzungsdatum: Datum | None = None
+
+
+class Ueberschrift(Strict):
+    ueberschrift: Pflichttext
+
+
+class Sitzungsvorlage(Strict):
+    """A county's Sitzungsvorlage with check boxes (seed 002)."""
+
+    stil: Code
+    art: Literal["sitzungsvorlage"]
+    nummer: Pflichttext
+    datum: Datum
+    adressaten: list[Pflichttext] = []
+    oeffentlichkeit: Literal[OEFFENTLICHKEIT]  # type: ignore[valid-type]
+    beratungsfolge: list[Ausschusstermin] = Field(min_length=1)
+    betreff: Pflichttext
+    anlagen: Annotated[int, Field(ge=0)] = 0  # their count, as the form shows it
+    verfahrensgang: Literal[VERFAHRENSGANG]  # type: ignore[valid-type]
+    beschlussantrag: list[Pflichttext] = Field(min_length=1)
+    auswirkungen_haushalt: Pflichttext
+    sachdarstellung: list[Pflichttext | Ueberschrift] = Field(min_length=1)
+    unterzeichner: Unterzeichner
+
+
+# --- Empfehlungen (Landkreis Böblingen) ------------------------------------------------------
+
+
+class Arbeitsgruppe(Strict):
+    nr: PositiveInt
+    thema: Pflichttext
+
+
+class Arbeitsgruppen(Strict):
+    arbeitsgruppen: list[Arbeitsgruppe] = Field(min_length=1)
+
+
+class Empfehlung(Strict):
+    text: Pflichttext
+    punkte: list[Pflichttext] = []
+
+
+class Empfehlungen(Strict):
+    """Numbered recommendations with lettered sub-items, as an Anlage (seed 004)."""
+
+    stil: Code
+    art: Literal["empfehlungen"]
+    kennzeichnung: Pflichttext  # "Anlage 2 zu KT-Drucks. Nr. 234/2014"
+    titel: Pflichttext
+    untertitel: Text = ""
+    datum: Datum | None = None
+    einleitung: list[Pflichttext | Arbeitsgruppen] = []
+    empfehlungen: list[Empfehlung] = Field(min_length=1)
+
+
+Vorlage = Beschlussvorlage | Zwischenbericht | Sitzungsvorlage | Empfehlungen
+VORLAGE_ARTEN: dict[str, type[BaseModel]] = {
     "beschlussvorlage": Beschlussvorlage,
     "zwischenbericht": Zwischenbericht,
+    "sitzungsvorlage": Sitzungsvorlage,
+    "empfehlungen": Empfehlungen,
 }
+
+
+def anlagen_of(vorlage: BaseModel) -> list[Anlage]:
+    """The Anlagen a paper lists (a Sitzungsvorlage only counts them)."""
+    anlagen = getattr(vorlage, "anlagen", [])
+    return anlagen if isinstance(anlagen, list) else []

@@ -225,16 +225,20 @@ def _property(text: str) -> str:
 def _set_core_properties(template: DocxTemplate, info: Dokumentinfo) -> None:
     # Set through python-docx, not template tags: docxtpl would escape "&" twice here.
     props = template.docx.core_properties
-    when = dt.datetime.combine(info.datum, dt.time(), tzinfo=dt.UTC)
     props.title = _property(info.titel)
     props.subject = _property(info.betreff)
     props.author = _property(info.autor)
     props.last_modified_by = _property(info.autor)
     props.keywords = _property(info.schlagworte)
     props.language = "de-DE"
-    props.created = when
-    props.modified = when
-    props.last_printed = when
+    if info.datum is None:
+        # No date in the data: none in the document either (not the template's).
+        for tag in ("created", "modified", "lastPrinted"):
+            for element in props._element.findall(f".//{{*}}{tag}"):
+                element.getparent().remove(element)
+    else:
+        when = dt.datetime.combine(info.datum, dt.time(), tzinfo=dt.UTC)
+        props.created = props.modified = props.last_printed = when
     props.revision = 1
     props.comments = ""
     props.category = ""

@@ -7,7 +7,7 @@ from pathlib import Path
 from .errors import DatenFehler, Problem, display_path
 from .kategorien import KATEGORIEN
 from .load import Daten, Quelle, load_folder
-from .model import Beschlussvorlage, Katalog
+from .model import Beschlussvorlage, Katalog, Zwischenbericht, anlagen_of
 
 KATALOG_NAME = "massnahmenkatalog"
 
@@ -60,7 +60,7 @@ def check_vorlage(name: str, vorlage, daten: Daten) -> list[Problem]:
                 f"Gremium „{beratung.gremium}“ ist im Hausstil „{vorlage.stil}“ nicht "
                 f"eingetragen; bekannt sind: {', '.join(gremien)}",
             ))
-    for i, anlage in enumerate(vorlage.anlagen):
+    for i, anlage in enumerate(anlagen_of(vorlage)):
         # A document whose file is invalid was reported already; do not report it twice.
         if anlage.dokument is None or anlage.dokument in daten.ungueltig:
             continue
@@ -73,7 +73,8 @@ def check_vorlage(name: str, vorlage, daten: Daten) -> list[Problem]:
     if isinstance(vorlage, Beschlussvorlage):
         if "haushalt.yaml" not in daten.ungueltig:
             problems += _check_budget_references(vorlage, quelle, daten)
-    elif daten.katalog is None and KATALOG_NAME not in daten.ungueltig:
+    elif (isinstance(vorlage, Zwischenbericht) and daten.katalog is None
+          and KATALOG_NAME not in daten.ungueltig):
         problems.append(quelle.problem(
             ("art",), f"ein Zwischenbericht braucht den Maßnahmenkatalog ({_katalog_file(daten)})"
         ))

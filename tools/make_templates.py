@@ -3,7 +3,7 @@
 The committed templates are the source of truth: clerks edit them in Word or LibreOffice, and
 `ratsdoc build` never regenerates them. Run this only to start over:
 
-    python tools/make_templates.py --ziel templates/docx/stadt-leinfelden-echterdingen [--ueberschreiben]
+    python tools/make_templates.py [--ziel templates/docx] [--ueberschreiben]
 """
 
 from __future__ import annotations
@@ -45,8 +45,28 @@ NUMBERING = f"""<w:numbering {nsdecls('w')}>
       <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="426" w:hanging="284"/></w:pPr>
       <w:rPr><w:rFonts w:ascii="{FONT}" w:hAnsi="{FONT}"/></w:rPr></w:lvl>
   </w:abstractNum>
+  <w:abstractNum w:abstractNumId="3">
+    <w:multiLevelType w:val="singleLevel"/>
+    <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/>
+      <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="426" w:hanging="426"/></w:pPr></w:lvl>
+  </w:abstractNum>
+  <w:abstractNum w:abstractNumId="4">
+    <w:multiLevelType w:val="singleLevel"/>
+    <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="AG %1:"/>
+      <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="851" w:hanging="851"/></w:pPr></w:lvl>
+  </w:abstractNum>
+  <w:abstractNum w:abstractNumId="5">
+    <w:multiLevelType w:val="multilevel"/>
+    <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/>
+      <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="426" w:hanging="426"/></w:pPr></w:lvl>
+    <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="%2."/>
+      <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="851" w:hanging="425"/></w:pPr></w:lvl>
+  </w:abstractNum>
   <w:num w:numId="1"><w:abstractNumId w:val="1"/></w:num>
   <w:num w:numId="2"><w:abstractNumId w:val="2"/></w:num>
+  <w:num w:numId="3"><w:abstractNumId w:val="3"/></w:num>
+  <w:num w:numId="4"><w:abstractNumId w:val="4"/></w:num>
+  <w:num w:numId="5"><w:abstractNumId w:val="5"/></w:num>
 </w:numbering>"""
 
 
@@ -135,11 +155,16 @@ def _styles(doc: Document) -> None:
     paragraph_style("Katalog Fortschritt", italic=True, color="1F4E79", base="Tabellentext")
     paragraph_style("Kleingedruckt", size=8, color="595959", after=2)
     paragraph_style("Unterschrift", before=24, after=0, keep_next=True)
-    for name, num_id in (("Aufzählung", "1"), ("Aufzählung Strich", "2")):
-        style = paragraph_style(name, after=3)
+    for name, num_id, level, after in (("Aufzählung", "1", "0", 3),
+                                       ("Aufzählung Strich", "2", "0", 3),
+                                       ("Antrag", "3", "0", 6), ("Arbeitsgruppe", "4", "0", 3),
+                                       ("Empfehlung", "5", "0", 6),
+                                       ("Empfehlung Punkt", "5", "1", 3)):
+        style = paragraph_style(name, after=after)
         ppr = style.element.get_or_add_pPr()
         ppr.insert(0, parse_xml(
-            f'<w:numPr {nsdecls("w")}><w:numId w:val="{num_id}"/></w:numPr>'))
+            f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/>'
+            "</w:numPr>"))
     paragraph_style("Kopfzeile Name", size=12, bold=True, after=0, base="Normal")
     paragraph_style("Kopfzeile Amt", size=9, color="404040", after=0, base="Normal")
     paragraph_style("Fußzeile", size=8, color="404040", after=0, base="Normal")
@@ -536,37 +561,113 @@ def aenderungsuebersicht() -> Document:
     return doc
 
 
+def sitzungsvorlage() -> Document:
+    """The Landkreis Esslingen's Sitzungsvorlage with its check boxes (seed 002)."""
+    doc = new_document()
+    header_and_footer(doc, "Sitzungsvorlage", "Sitzungsvorlage Nr. {{ nummer }}")
+    para(doc, "Nummer: {{ nummer }}", align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.space_after = Pt(0)
+    para(doc, "den {{ datum }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    lines(doc, "adressaten", style="Kopfzeile Name")
+    widths = [8.25, 8.25]
+    t = table(doc, widths)
+    no_borders(t)
+    row = add_row(t, widths, ["", ""], style="Normal")
+    left, right = row.cells
+    left.paragraphs[0].add_run("{%p for o in oeffentlichkeit %}")
+    left.add_paragraph("{{ o.kreuz }} {{ o.text }}", style="Normal")
+    left.add_paragraph("{%p endfor %}", style="Normal")
+    right.paragraphs[0].add_run("{%p for g in gremien %}")
+    right.add_paragraph("{{ g.kreuz }} {{ g.kuerzel }}{% if g.datum %} {{ g.datum }}{% endif %}",
+                        style="Normal")
+    right.add_paragraph("{%p endfor %}", style="Normal")
+    para(doc, "Betreff: {{ betreff }}", style="Betreff")
+    para(doc, "Anlagen: {{ anlagen }}")
+    para(doc, "Verfahrensgang:", style="Abschnitt")
+    tag(doc, "{%p for v in verfahrensgang %}")
+    para(doc, "{{ v.kreuz }} {{ v.text }}")
+    tag(doc, "{%p endfor %}")
+    para(doc, "BESCHLUSSANTRAG:", style="Abschnitt")
+    lines(doc, "beschlussantrag", style="Antrag")
+    para(doc, "Auswirkungen auf den Haushalt:", style="Abschnitt")
+    lines(doc, "auswirkungen_haushalt")
+    para(doc, "Sachdarstellung:", style="Abschnitt")
+    tag(doc, "{%p for b in sachdarstellung %}")
+    tag(doc, "{%p if b.ueberschrift %}")
+    para(doc, "{{ b.ueberschrift }}", style="Abschnitt")
+    tag(doc, "{%p else %}")
+    para(doc, "{{ b.absatz }}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endfor %}")
+    para(doc, "{{ unterzeichner.name }}", style="Unterschrift")
+    para(doc, "{{ unterzeichner.funktion }}")
+    return doc
+
+
+def empfehlungen() -> Document:
+    """The Landkreis Böblingen's Anlage with numbered recommendations (seed 004)."""
+    doc = new_document()
+    header_and_footer(doc, "{{ kennzeichnung }}", "{{ titel }}")
+    para(doc, "{{ titel }}", style="Dokumentart")
+    tag(doc, "{%p if untertitel %}")
+    para(doc, "{{ untertitel }}", style="Betreff")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p for b in einleitung %}")
+    tag(doc, "{%p if b.arbeitsgruppen %}")
+    tag(doc, "{%p for ag in b.arbeitsgruppen %}")
+    para(doc, "{{ ag.thema }}", style="Arbeitsgruppe")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p else %}")
+    para(doc, "{{ b.absatz }}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endfor %}")
+    label = para(doc, "{{ kennzeichnung }}", style="Abschnitt")
+    label.paragraph_format.page_break_before = True
+    tag(doc, "{%p for e in empfehlungen %}")
+    para(doc, "{{ e.text }}", style="Empfehlung")
+    tag(doc, "{%p for punkt in e.punkte %}")
+    para(doc, "{{ punkt }}", style="Empfehlung Punkt")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endfor %}")
+    return doc
+
+
 TEMPLATES = {
-    "aenderungsuebersicht.docx": aenderungsuebersicht,
-    "beschlussvorlage.docx": beschlussvorlage,
-    "zwischenbericht.docx": zwischenbericht,
-    "massnahmenkatalog.docx": massnahmenkatalog,
+    "stadt-leinfelden-echterdingen": {
+        "aenderungsuebersicht.docx": aenderungsuebersicht,
+        "beschlussvorlage.docx": beschlussvorlage,
+        "zwischenbericht.docx": zwischenbericht,
+        "massnahmenkatalog.docx": massnahmenkatalog,
+    },
+    "landkreis-esslingen": {"sitzungsvorlage.docx": sitzungsvorlage},
+    "landkreis-boeblingen": {"empfehlungen.docx": empfehlungen},
 }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Word-Vorlagen neu anlegen (einmalig).")
-    parser.add_argument("--ziel", type=Path,
-                        default=Path("templates/docx/stadt-leinfelden-echterdingen"))
+    parser = argparse.ArgumentParser(description="Word-Vorlagen der Hausstile neu anlegen (einmalig).")
+    parser.add_argument("--ziel", type=Path, default=Path("templates/docx"),
+                        help="Ordner der Hausstile")
     parser.add_argument("--ueberschreiben", action="store_true",
                         help="vorhandene Vorlagen ersetzen (Änderungen gehen verloren)")
     args = parser.parse_args()
-    args.ziel.mkdir(parents=True, exist_ok=True)
-    for name, make in TEMPLATES.items():
-        target = args.ziel / name
-        if target.exists() and not args.ueberschreiben:
-            print(f"vorhanden, nicht ersetzt: {target}")
-            continue
-        doc = make()
-        # Property children in the order ECMA-376 prescribes (python-docx appends some at the end).
-        schema_order(doc.element)
-        schema_order(doc.styles.element)
-        for part in (doc.sections[0].header.part, doc.sections[0].footer.part):
-            schema_order(part.element)
-        props = doc.core_properties
-        props.author, props.title, props.comments = "ratsdoc", name, ""
-        doc.save(target)
-        print(f"angelegt: {target}")
+    for stil, templates in TEMPLATES.items():
+        folder = args.ziel / stil
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, make in templates.items():
+            target = folder / name
+            if target.exists() and not args.ueberschreiben:
+                print(f"vorhanden, nicht ersetzt: {target}")
+                continue
+            doc = make()
+            # Property children in the order ECMA-376 prescribes (python-docx appends some last).
+            schema_order(doc.element)
+            schema_order(doc.styles.element)
+            for part in (doc.sections[0].header.part, doc.sections[0].footer.part):
+                schema_order(part.element)
+            props = doc.core_properties
+            props.author, props.title, props.comments = "ratsdoc", name, ""
+            doc.save(target)
+            print(f"angelegt: {target}")
 
 
 if __name__ == "__main__":
