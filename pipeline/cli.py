@@ -290,3 +290,30 @@ def mappe(vorlage: str, daten: Path, vorlagen: Path, ausgabe: Path) -> None:
 
     target = build_mappe(daten, vorlagen, ausgabe, vorlage)
     click.echo(f"geschrieben: {display_path(target)}")
+
+
+@main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("vorlage")
+@daten_option
+@vorlagen_option
+@ausgabe_option
+@click.option("--basis-url", default="https://ratsinfo.example.org/oparl/v1.1", show_default=True,
+              help="Adresse, unter der das Ratsinformationssystem die Objekte anbietet.")
+def oparl(vorlage: str, daten: Path, vorlagen: Path, ausgabe: Path, basis_url: str) -> None:
+    """Schreibt eine Vorlage als OParl-1.1-Paper (JSON) mit Beratungen und Dateien.
+
+    Die Dateien beschreiben die zuletzt mit „ratsdoc build“ erzeugten Dokumente in AUSGABE.
+
+    \b
+    Beispiel:
+      ratsdoc build --pdf && ratsdoc oparl integrationsplan-2020
+    """
+    from .build import document_names
+    from .oparl import write_paper
+    from .validate import load_and_validate
+
+    geladen = load_and_validate(daten, vorlagen)
+    document_names(geladen, (vorlage,))
+    if vorlage not in geladen.vorlagen:
+        raise click.ClickException(f"„{vorlage}“ ist keine Vorlage")
+    click.echo(f"geschrieben: {display_path(write_paper(vorlage, geladen, ausgabe, basis_url))}")
