@@ -14,7 +14,7 @@ from .errors import DatenFehler, Problem, display_path
 from .load import Daten
 from .model import Zwischenbericht, anlagen_of
 from .output import build_lock, write_atomic
-from .render import render_docx
+from .render import render_docx, render_html
 from .validate import KATALOG_NAME, load_and_validate
 
 
@@ -27,6 +27,7 @@ class Ergebnis:
     geaendert: bool
     pdf: Path | None = None
     archiviert: Version | None = None
+    html: Path | None = None
 
 
 def template_for(name: str, daten: Daten, vorlagen: Path) -> Path:
@@ -160,10 +161,18 @@ def build(daten_ordner: Path, ausgabe: Path, vorlagen: Path, requested: tuple[st
             if name in pdfs:  # the PDF first: a .docx up to date vouches for its PDF
                 write_atomic(pdf_path, pdfs[name])
             changed = _write_if_changed(target, data)
+            html_path = None
+            if daten.vorlagen.get(name) is not None and daten.vorlagen[name].art == "pressetext":
+                # The web version beside the .docx, from the same context.
+                html_path = ausgabe / f"{name}.html"
+                html = render_html(template_for(name, daten, vorlagen).with_suffix(".html"),
+                                   build_context(name, daten))
+                if not _write_if_changed(html_path, html):
+                    html_path = None
             pdf_data = pdf_path.read_bytes() if pdf_path else None
             version = archiv.file(name, data, dokumentinfo(name, daten).datum,
                                   inputs_of(name, daten, vorlagen), commit, pdf_data)
-            results.append(Ergebnis(name, target, changed, pdf_path, version))
+            results.append(Ergebnis(name, target, changed, pdf_path, version, html_path))
             cache[name] = {"schluessel": keys[name], "sha256": hashlib.sha256(data).hexdigest()}
         archiv.save()
         write_atomic(ausgabe / CACHE_NAME, json.dumps(cache, indent=1).encode("utf-8"))

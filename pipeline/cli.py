@@ -69,6 +69,8 @@ def build(namen: tuple[str, ...], daten: Path, vorlagen: Path, ausgabe: Path, pd
     for result in run_build(daten, ausgabe, vorlagen, namen, pdf=pdf):
         state = "geschrieben" if result.geaendert else "unverändert"
         click.echo(f"{state}: {display_path(result.pfad)}")
+        if result.html is not None:
+            click.echo(f"geschrieben: {display_path(result.html)}")
         if result.archiviert is not None:
             click.echo(f"archiviert: {display_path(ausgabe / 'archiv' / result.archiviert.docx)} "
                        f"(Version {result.archiviert.version})")

@@ -22,10 +22,12 @@ from .model import (
     Empfehlungen,
     Katalog,
     Massnahme,
+    Pressetext,
     Sitzungsvorlage,
     Ueberschrift,
     VorlageBasis,
     Zwischenbericht,
+    einsetzen,
 )
 
 LOCALE = "de_DE"
@@ -415,6 +417,21 @@ def empfehlungen(vorlage: Empfehlungen, daten: Daten) -> dict[str, Any]:
     }
 
 
+def pressetext(vorlage: Pressetext, daten: Daten) -> dict[str, Any]:
+    def fill(text: str) -> str:
+        return einsetzen(text, vorlage.fakten)
+
+    return {
+        "koerperschaft": koerperschaft(daten.stile[vorlage.stil]),
+        "titel": vorlage.titel,
+        "datum": datum(vorlage.datum) if vorlage.datum else "",
+        "vorspann": fill(vorlage.vorspann),
+        "hinweise": vorlage.hinweise,
+        "absaetze": [fill(a) for a in vorlage.absaetze],
+        "kontaktzeile": fill(vorlage.kontaktzeile),
+    }
+
+
 def dokumentinfo(name: str, daten: Daten) -> Dokumentinfo:
     k = daten.stil_of(name)
     autor = ", ".join(part for part in (k.name, k.amt, k.dienststelle) if part)
@@ -430,6 +447,8 @@ def dokumentinfo(name: str, daten: Daten) -> Dokumentinfo:
     if isinstance(vorlage, Sitzungsvorlage):
         return Dokumentinfo(vorlage.betreff, f"Sitzungsvorlage Nr. {vorlage.nummer}", autor,
                             vorlage.datum, "Sitzungsvorlage")
+    if isinstance(vorlage, Pressetext):
+        return Dokumentinfo(vorlage.titel, vorlage.titel, autor, vorlage.datum, "Pressetext")
     if isinstance(vorlage, Empfehlungen):
         return Dokumentinfo(vorlage.titel, vorlage.kennzeichnung, autor, vorlage.datum,
                             "Empfehlungen; Anlage")
@@ -442,5 +461,6 @@ def build_context(name: str, daten: Daten) -> dict[str, Any]:
         return katalog(daten)
     vorlage = daten.vorlagen[name]
     builders = {"beschlussvorlage": beschlussvorlage, "zwischenbericht": zwischenbericht,
-                "sitzungsvorlage": sitzungsvorlage, "empfehlungen": empfehlungen}
+                "sitzungsvorlage": sitzungsvorlage, "empfehlungen": empfehlungen,
+                "pressetext": pressetext}
     return builders[vorlage.art](vorlage, daten)

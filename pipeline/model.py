@@ -380,12 +380,53 @@ class Empfehlungen(Strict):
     empfehlungen: list[Empfehlung] = Field(min_length=1)
 
 
-Vorlage = Beschlussvorlage | Zwischenbericht | Sitzungsvorlage | Empfehlungen
+# --- Pressetext ------------------------------------------------------------------------------
+
+_PLATZHALTER = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?)\}")
+
+
+class Pressetext(Strict):
+    """A press or web text whose facts come from data: {name} in the text stands for a fact."""
+
+    stil: Code
+    art: Literal["pressetext"]
+    titel: Pflichttext
+    datum: Datum | None = None
+    fakten: dict[str, Text | dict[str, Text]] = {}
+    vorspann: Text = ""
+    hinweise: list[Pflichttext] = []
+    absaetze: list[Pflichttext] = Field(min_length=1)
+    kontaktzeile: Text = ""
+
+    def texte(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Every text that may hold placeholders, with its field path."""
+        return ([(("vorspann",), self.vorspann), (("kontaktzeile",), self.kontaktzeile)]
+                + [(("absaetze", i), a) for i, a in enumerate(self.absaetze)])
+
+
+def unbekannte_platzhalter(text: str, fakten: dict) -> list[str]:
+    return [name for name in _PLATZHALTER.findall(text) if _fakt(name, fakten) is None]
+
+
+def einsetzen(text: str, fakten: dict) -> str:
+    """Replace {name} and {gruppe.name} by the facts (validated to exist)."""
+    return _PLATZHALTER.sub(lambda m: _fakt(m.group(1), fakten) or m.group(0), text)
+
+
+def _fakt(name: str, fakten: dict) -> str | None:
+    value: object = fakten
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else None
+
+
+Vorlage = Beschlussvorlage | Zwischenbericht | Sitzungsvorlage | Empfehlungen | Pressetext
 VORLAGE_ARTEN: dict[str, type[BaseModel]] = {
     "beschlussvorlage": Beschlussvorlage,
     "zwischenbericht": Zwischenbericht,
     "sitzungsvorlage": Sitzungsvorlage,
     "empfehlungen": Empfehlungen,
+    "pressetext": Pressetext,
 }
 
 

@@ -243,3 +243,17 @@ def _set_core_properties(template: DocxTemplate, info: Dokumentinfo) -> None:
     props.comments = ""
     props.category = ""
     props.identifier = ""
+
+
+def render_html(path: Path, context: dict[str, Any]) -> bytes:
+    """Render an HTML template (Jinja, same sandbox, autoescaped) to UTF-8 bytes."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise VorlagenFehler(path, "Datei nicht gefunden") from None
+    try:
+        return make_environment().from_string(source).render(context).encode("utf-8")
+    except UndefinedError as exc:
+        raise VorlagenFehler(path, f"unbekannter Platzhalter: {_undefined_name(exc)}") from None
+    except (SecurityError, TemplateError) as exc:
+        raise VorlagenFehler(path, f"Platzhalter-Fehler: {exc}") from None

@@ -7,7 +7,14 @@ from pathlib import Path
 from .errors import DatenFehler, Problem, display_path
 from .kategorien import KATEGORIEN
 from .load import Daten, Quelle, load_folder
-from .model import Beschlussvorlage, Katalog, Zwischenbericht, anlagen_of
+from .model import (
+    Beschlussvorlage,
+    Katalog,
+    Pressetext,
+    Zwischenbericht,
+    anlagen_of,
+    unbekannte_platzhalter,
+)
 
 KATALOG_NAME = "massnahmenkatalog"
 
@@ -70,6 +77,11 @@ def check_vorlage(name: str, vorlage, daten: Daten) -> list[Problem]:
                 f"Dokument „{anlage.dokument}“ gibt es nicht; bekannt sind: "
                 f"{', '.join(sorted(_document_names(daten)))}",
             ))
+    if isinstance(vorlage, Pressetext):
+        for path, text in vorlage.texte():
+            for name in unbekannte_platzhalter(text, vorlage.fakten):
+                problems.append(quelle.problem(
+                    path, f"Platzhalter {{{name}}} steht nicht unter „fakten“"))
     if isinstance(vorlage, Beschlussvorlage):
         if "haushalt.yaml" not in daten.ungueltig:
             problems += _check_budget_references(vorlage, quelle, daten)

@@ -13,7 +13,8 @@ from pipeline.kategorien import KATEGORIEN, kategorie_aus_status
 from .conftest import DATA, STIL, TEMPLATES, W, _paragraph_text, body_paragraph_texts, run
 from .ooxml import validation_errors
 
-DOCUMENTS = ("massnahmenkatalog", "integrationsplan-2020", "zwischenbericht-2023")
+DOCUMENTS = ("massnahmenkatalog", "integrationsplan-2020", "zwischenbericht-2023",
+             "pressetext-integrationsplan")
 
 
 def raw_katalog() -> dict:
@@ -238,8 +239,8 @@ def test_check_validates_without_writing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run("check", "--daten", str(DATA), "--vorlagen", str(TEMPLATES))
     assert result.exit_code == 0, result.output
-    assert result.output == ("In Ordnung: 3 Dokumente (massnahmenkatalog, integrationsplan-2020, "
-                             "zwischenbericht-2023).\n")
+    assert result.output == ("In Ordnung: 4 Dokumente (massnahmenkatalog, integrationsplan-2020, "
+                             "pressetext-integrationsplan, zwischenbericht-2023).\n")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -275,3 +276,21 @@ def test_unchanged_inputs_reuse_the_output_and_any_change_renders_again(tmp_path
     result = run(*build)
     assert f"geschrieben: {out / 'massnahmenkatalog.docx'}" in result.output.splitlines()
     assert len(body_paragraph_texts(out / "massnahmenkatalog.docx")) > 100
+
+
+def test_pressetext_facts_come_from_the_data(data_copy, tmp_path):
+    path = data_copy / "vorlagen" / "pressetext-integrationsplan.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("nationen: knapp 130",
+                                                             "nationen: über 140"),
+                    encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("build", "pressetext-integrationsplan", "--daten", str(data_copy), "--vorlagen",
+                 str(TEMPLATES), "--ausgabe", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"geschrieben: {out / 'pressetext-integrationsplan.html'}" in result.output.splitlines()
+    lead = ("Mit Bürgerinnen und Bürgern aus über 140 verschiedenen Nationen zeichnet sich "
+            "Leinfelden-Echterdingen durch seine internationale und vielfältige Stadtgesellschaft aus.")
+    assert lead in body_paragraph_texts(out / "pressetext-integrationsplan.docx")
+    html = (out / "pressetext-integrationsplan.html").read_text(encoding="utf-8")
+    assert f'<p class="vorspann">{lead}</p>' in html
+    assert "„Miteinander.Vielfalt.Leben.“" in html

@@ -64,3 +64,26 @@ def test_every_measure_cell_is_verbatim_in_seed_001(built):
             assert letters(cells[1] + cells[2].split("\n")[0][:30]) in source, cells[1]
             checked += 1
     assert checked == 41
+
+
+def test_pressetext_reproduces_seed_003_as_docx_and_html(built):
+    from html.parser import HTMLParser
+
+    # The web page's UI texts are not part of the article.
+    source = seed("003").replace("Pfeil nach unten", "").replace("Logo: Stadt", "")
+    expected = words(source)
+    docx_words = words("\n".join(body_paragraph_texts(built / "pressetext-integrationsplan.docx")))
+    found, extra = in_order_ratio(expected, docx_words)
+    assert found >= 0.97 and extra <= 0.05, (found, extra)
+
+    class Text(HTMLParser):
+        parts: list[str] = []
+
+        def handle_data(self, data):
+            self.parts.append(data)
+
+    parser = Text()
+    parser.feed((built / "pressetext-integrationsplan.html").read_text(encoding="utf-8"))
+    html_words = words(" ".join(parser.parts[parser.parts.index("Stadt Leinfelden-Echterdingen"):]))
+    found, _ = in_order_ratio(expected, html_words)
+    assert found >= 0.97, found

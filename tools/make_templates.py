@@ -631,8 +631,31 @@ def empfehlungen() -> Document:
     return doc
 
 
+def pressetext() -> Document:
+    """A press or web text of the city (seed 003)."""
+    doc = new_document()
+    header_and_footer(doc, "Pressetext", "{{ titel }}")
+    para(doc, "{{ titel }}", style="Dokumentart")
+    tag(doc, "{%p if datum %}")
+    para(doc, "{{ datum }}", style="Kleingedruckt")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if vorspann %}")
+    para(doc, "{{ vorspann }}", style="Betreff")
+    tag(doc, "{%p endif %}")
+    # As on the city's website: the hints after the first paragraph and again at the end.
+    lines(doc, "absaetze[:1]")
+    lines(doc, "hinweise", style="Aufzählung")
+    lines(doc, "absaetze[1:]")
+    tag(doc, "{%p if kontaktzeile %}")
+    para(doc, "{{ kontaktzeile }}", style="Aufzählung")
+    tag(doc, "{%p endif %}")
+    lines(doc, "hinweise", style="Aufzählung")
+    return doc
+
+
 TEMPLATES = {
     "stadt-leinfelden-echterdingen": {
+        "pressetext.docx": pressetext,
         "aenderungsuebersicht.docx": aenderungsuebersicht,
         "beschlussvorlage.docx": beschlussvorlage,
         "zwischenbericht.docx": zwischenbericht,
