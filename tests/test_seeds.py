@@ -77,7 +77,9 @@ def test_pressetext_reproduces_seed_003_as_docx_and_html(built):
     assert found >= 0.97 and extra <= 0.05, (found, extra)
 
     class Text(HTMLParser):
-        parts: list[str] = []
+        def __init__(self):
+            super().__init__()
+            self.parts: list[str] = []
 
         def handle_data(self, data):
             self.parts.append(data)
