@@ -319,3 +319,21 @@ def oparl(vorlage: str, daten: Path, vorlagen: Path, ausgabe: Path, basis_url: s
     if vorlage not in geladen.vorlagen:
         raise click.ClickException(f"„{vorlage}“ ist keine Vorlage")
     click.echo(f"geschrieben: {display_path(write_paper(vorlage, geladen, ausgabe, basis_url))}")
+
+
+@main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("ordner", type=click.Path(path_type=Path))
+@click.option("--stil", required=True, help="Hausstil, z. B. stadt-leinfelden-echterdingen.")
+@vorlagen_option
+def init(ordner: Path, stil: str, vorlagen: Path) -> None:
+    """Legt einen neuen Datenordner mit Beispieldaten eines Hausstils an.
+
+    \b
+    Beispiel:
+      ratsdoc init meine-daten --stil landkreis-esslingen
+      ratsdoc build --daten meine-daten
+    """
+    from .scaffold import init_folder
+
+    for path in init_folder(ordner, vorlagen, stil):
+        click.echo(f"angelegt: {display_path(path)}")
