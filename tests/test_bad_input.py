@@ -67,7 +67,7 @@ def test_unknown_document_name(tmp_path):
     assert result.output.splitlines()[1] == (
         f"{display_path(DATA)}: kein "
         "Dokument „gibtsnicht“; vorhanden sind: massnahmenkatalog, integrationsplan-2020, "
-        "pressetext-integrationsplan, "
+        "pressetext-integrationsplan, sitzungsvorlage-51-2016, "
         "zwischenbericht-2023")
     assert not out.exists()
 

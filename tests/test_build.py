@@ -14,7 +14,7 @@ from .conftest import DATA, STIL, TEMPLATES, W, _paragraph_text, body_paragraph_
 from .ooxml import validation_errors
 
 DOCUMENTS = ("massnahmenkatalog", "integrationsplan-2020", "zwischenbericht-2023",
-             "pressetext-integrationsplan")
+             "pressetext-integrationsplan", "sitzungsvorlage-51-2016")
 
 
 def raw_katalog() -> dict:
@@ -239,8 +239,9 @@ def test_check_validates_without_writing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run("check", "--daten", str(DATA), "--vorlagen", str(TEMPLATES))
     assert result.exit_code == 0, result.output
-    assert result.output == ("In Ordnung: 4 Dokumente (massnahmenkatalog, integrationsplan-2020, "
-                             "pressetext-integrationsplan, zwischenbericht-2023).\n")
+    assert result.output == ("In Ordnung: 5 Dokumente (massnahmenkatalog, integrationsplan-2020, "
+                             "pressetext-integrationsplan, sitzungsvorlage-51-2016, "
+                             "zwischenbericht-2023).\n")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -294,3 +295,15 @@ def test_pressetext_facts_come_from_the_data(data_copy, tmp_path):
     html = (out / "pressetext-integrationsplan.html").read_text(encoding="utf-8")
     assert f'<p class="vorspann">{lead}</p>' in html
     assert "„Miteinander.Vielfalt.Leben.“" in html
+
+
+def test_sitzungsvorlage_ticks_boxes_from_the_data(built):
+    doc = Document(str(built / "sitzungsvorlage-51-2016.docx"))
+    texts = body_paragraph_texts(built / "sitzungsvorlage-51-2016.docx")
+    assert [t for t in texts if t.startswith("☒")] == [
+        "☒ Öffentlich", "☒ SOA 09.06.2016", "☒ Einbringung zur späteren Beratung"]
+    assert {"☐ KT", "☐ JHA", "☐ Nichtöffentlich", "☐ Vorberatung für den Kreistag"} <= set(texts)
+    antrag = [p for p in doc.paragraphs if p.style.name == "Antrag"]
+    assert len(antrag) == 2  # numbered by Word, not by hand
+    assert antrag[0].style.element.pPr.numPr.numId.val == 3
+    assert texts[-2:] == ["Heinz Einingner", "Landrat"]

@@ -147,7 +147,7 @@ def test_status_change_then_build_archives_a_new_version(data_repo, tmp_path):
 
     check = run("archiv", "pruefen", "--ausgabe", str(out))
     assert check.exit_code == 0, check.output
-    assert check.output == "Archiv in Ordnung: 5 Versionen, 5 Dateien geprüft.\n"
+    assert check.output == "Archiv in Ordnung: 6 Versionen, 6 Dateien geprüft.\n"
 
 
 def test_archiv_pruefen_names_an_altered_file(tmp_path):

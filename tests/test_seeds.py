@@ -89,3 +89,11 @@ def test_pressetext_reproduces_seed_003_as_docx_and_html(built):
     html_words = words(" ".join(parser.parts[parser.parts.index("Stadt Leinfelden-Echterdingen"):]))
     found, _ = in_order_ratio(expected, html_words)
     assert found >= 0.97, found
+
+
+def test_sitzungsvorlage_reproduces_seed_002(built):
+    expected = words(dehyphenate(seed("002")))
+    actual = words("\n".join(body_paragraph_texts(built / "sitzungsvorlage-51-2016.docx")))
+    found, extra = in_order_ratio(expected, actual)
+    assert found >= 0.97, f"nur {found:.1%} der Wörter von Seed 002 in Reihenfolge"
+    assert extra <= 0.05, f"{extra:.1%} zusätzliche Wörter"
