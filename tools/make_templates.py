@@ -322,6 +322,13 @@ def blocks(doc, var):
     tag(doc, "{%p endfor %}")
 
 
+def optional(doc, condition, text, style="Normal"):
+    """A paragraph shown only when the condition holds."""
+    tag(doc, f"{{%p if {condition} %}}")
+    para(doc, text, style=style)
+    tag(doc, "{%p endif %}")
+
+
 def lines(doc, var, style="Normal"):
     tag(doc, f"{{%p for zeile in {var} %}}")
     para(doc, "{{ zeile }}", style=style)
@@ -330,9 +337,7 @@ def lines(doc, var, style="Normal"):
 
 def beratungsfolge(doc, title):
     para(doc, title, style="Dokumentart")
-    tag(doc, "{%p if drucksache %}")
-    para(doc, "Drucksache Nr. {{ drucksache }}")
-    tag(doc, "{%p endif %}")
+    optional(doc, "drucksache", "Drucksache Nr. {{ drucksache }}")
     widths = [7.5, 2.8, 3.2, 3.0]
     t = table(doc, widths, ["Beratungsfolge", "Sitzung", "Öffentlichkeit", "Beschlussart"])
     tag_row(t, widths, "{%tr for b in beratungsfolge %}")
@@ -608,9 +613,7 @@ def empfehlungen() -> Document:
     doc = new_document()
     header_and_footer(doc, "{{ kennzeichnung }}", "{{ titel }}")
     para(doc, "{{ titel }}", style="Dokumentart")
-    tag(doc, "{%p if untertitel %}")
-    para(doc, "{{ untertitel }}", style="Betreff")
-    tag(doc, "{%p endif %}")
+    optional(doc, "untertitel", "{{ untertitel }}", style="Betreff")
     tag(doc, "{%p for b in einleitung %}")
     tag(doc, "{%p if b.arbeitsgruppen %}")
     tag(doc, "{%p for ag in b.arbeitsgruppen %}")
@@ -636,19 +639,13 @@ def pressetext() -> Document:
     doc = new_document()
     header_and_footer(doc, "Pressetext", "{{ titel }}")
     para(doc, "{{ titel }}", style="Dokumentart")
-    tag(doc, "{%p if datum %}")
-    para(doc, "{{ datum }}", style="Kleingedruckt")
-    tag(doc, "{%p endif %}")
-    tag(doc, "{%p if vorspann %}")
-    para(doc, "{{ vorspann }}", style="Betreff")
-    tag(doc, "{%p endif %}")
+    optional(doc, "datum", "{{ datum }}", style="Kleingedruckt")
+    optional(doc, "vorspann", "{{ vorspann }}", style="Betreff")
     # As on the city's website: the hints after the first paragraph and again at the end.
     lines(doc, "absaetze[:1]")
     lines(doc, "hinweise", style="Aufzählung")
     lines(doc, "absaetze[1:]")
-    tag(doc, "{%p if kontaktzeile %}")
-    para(doc, "{{ kontaktzeile }}", style="Aufzählung")
-    tag(doc, "{%p endif %}")
+    optional(doc, "kontaktzeile", "{{ kontaktzeile }}", style="Aufzählung")
     lines(doc, "hinweise", style="Aufzählung")
     return doc
 
