@@ -67,6 +67,46 @@ def body_paragraph_texts(path: Path) -> list[str]:
     return [_paragraph_text(p) for p in doc.element.body.iter(f"{W}p")]
 
 
+def numbered_paragraph_texts(path: Path) -> list[str]:
+    """Body paragraphs with the labels Word's numbering shows before them ("1.", "a.", "AG 2:").
+
+    Bullets are left out; counters follow numbering.xml, restarting the deeper levels.
+    """
+    doc = Document(str(path))
+    numbering = doc.part.numbering_part.element
+    abstract_of = {n.get(f"{W}numId"): n.find(f"{W}abstractNumId").get(f"{W}val")
+                   for n in numbering.iter(f"{W}num")}
+    levels = {(a.get(f"{W}abstractNumId"), lvl.get(f"{W}ilvl")): lvl
+              for a in numbering.iter(f"{W}abstractNum") for lvl in a.iter(f"{W}lvl")}
+    style_numpr = {s.style_id: s.element.find(f"{W}pPr/{W}numPr") for s in doc.styles}
+    counters: dict[str, dict[int, int]] = {}
+    texts = []
+    for p in doc.element.body.iter(f"{W}p"):
+        text = _paragraph_text(p)
+        style = p.find(f"{W}pPr/{W}pStyle")
+        numpr = p.find(f"{W}pPr/{W}numPr")
+        if numpr is None and style is not None:
+            numpr = style_numpr.get(style.get(f"{W}val"))
+        if numpr is not None and numpr.find(f"{W}numId") is not None:
+            abstract = abstract_of.get(numpr.find(f"{W}numId").get(f"{W}val"))
+            ilvl_el = numpr.find(f"{W}ilvl")
+            ilvl = int(ilvl_el.get(f"{W}val")) if ilvl_el is not None else 0
+            lvl = levels.get((abstract, str(ilvl)))
+            if lvl is not None and lvl.find(f"{W}numFmt").get(f"{W}val") != "bullet":
+                count = counters.setdefault(abstract, {})
+                count[ilvl] = count.get(ilvl, 0) + 1
+                for deeper in [k for k in count if k > ilvl]:
+                    del count[deeper]
+                label = lvl.find(f"{W}lvlText").get(f"{W}val")
+                for level, value in count.items():
+                    fmt = levels[(abstract, str(level))].find(f"{W}numFmt").get(f"{W}val")
+                    shown = chr(ord("a") + value - 1) if fmt == "lowerLetter" else str(value)
+                    label = label.replace(f"%{level + 1}", shown)
+                text = f"{label}\t{text}"
+        texts.append(text)
+    return texts
+
+
 def _paragraph_text(p) -> str:
     parts = []
     for el in p.iter(f"{W}t", f"{W}br", f"{W}tab"):

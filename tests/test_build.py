@@ -10,11 +10,12 @@ from docx import Document
 
 from pipeline.kategorien import KATEGORIEN, kategorie_aus_status
 
-from .conftest import DATA, STIL, TEMPLATES, W, _paragraph_text, body_paragraph_texts, run
+from .conftest import (DATA, STIL, TEMPLATES, W, _paragraph_text, body_paragraph_texts,
+                       numbered_paragraph_texts, run)
 from .ooxml import validation_errors
 
 DOCUMENTS = ("massnahmenkatalog", "integrationsplan-2020", "zwischenbericht-2023",
-             "pressetext-integrationsplan", "sitzungsvorlage-51-2016")
+             "pressetext-integrationsplan", "sitzungsvorlage-51-2016", "empfehlungen-234-2014")
 
 
 def raw_katalog() -> dict:
@@ -239,7 +240,7 @@ def test_check_validates_without_writing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run("check", "--daten", str(DATA), "--vorlagen", str(TEMPLATES))
     assert result.exit_code == 0, result.output
-    assert result.output == ("In Ordnung: 5 Dokumente (massnahmenkatalog, integrationsplan-2020, "
+    assert result.output == ("In Ordnung: 6 Dokumente (massnahmenkatalog, empfehlungen-234-2014, integrationsplan-2020, "
                              "pressetext-integrationsplan, sitzungsvorlage-51-2016, "
                              "zwischenbericht-2023).\n")
     assert list(tmp_path.iterdir()) == []
@@ -307,3 +308,19 @@ def test_sitzungsvorlage_ticks_boxes_from_the_data(built):
     assert len(antrag) == 2  # numbered by Word, not by hand
     assert antrag[0].style.element.pPr.numPr.numId.val == 3
     assert texts[-2:] == ["Heinz Einingner", "Landrat"]
+
+
+def test_empfehlungen_are_numbered_by_word_with_lettered_points(built):
+    path = built / "empfehlungen-234-2014.docx"
+    labels = [t.split("\t", 1)[0] for t in numbered_paragraph_texts(path) if "\t" in t]
+    assert labels == ["AG 1:", "AG 2:", "AG 3:",
+                      "1.", "a.", "b.", "2.", "3.", "a.", "b.", "c.", "4.", "5.", "6.",
+                      "7.", "a.", "b.", "8.", "9.", "10.", "11.", "12."]
+    doc = Document(str(path))
+    empfehlungen = [p for p in doc.paragraphs if p.style.name == "Empfehlung"]
+    punkte = [p for p in doc.paragraphs if p.style.name == "Empfehlung Punkt"]
+    assert (len(empfehlungen), len(punkte)) == (12, 7)
+    # No hand-typed numbers: the label comes from the style's numbering alone.
+    assert not any(p.text[:3].rstrip(". ").isdigit() for p in empfehlungen)
+    assert {p.style.element.pPr.numPr.ilvl.val for p in empfehlungen + punkte} == {0, 1}
+    assert empfehlungen[0].text == "Der Kreistag empfiehlt die Verankerung des politischen Leitzieles zum Thema Migration"

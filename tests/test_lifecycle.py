@@ -147,7 +147,10 @@ def test_status_change_then_build_archives_a_new_version(data_repo, tmp_path):
 
     check = run("archiv", "pruefen", "--ausgabe", str(out))
     assert check.exit_code == 0, check.output
-    assert check.output == "Archiv in Ordnung: 6 Versionen, 6 Dateien geprüft.\n"
+    # One version per document of the first build, plus the catalogue's second one.
+    expected = len([d for d in manifest["versionen"] if d["version"] == 1]) + 1
+    assert expected == len(list((data_repo / "vorlagen").glob("*.yaml"))) + 2
+    assert check.output == f"Archiv in Ordnung: {expected} Versionen, {expected} Dateien geprüft.\n"
 
 
 def test_archiv_pruefen_names_an_altered_file(tmp_path):
