@@ -66,7 +66,8 @@ def test_unknown_document_name(tmp_path):
     assert result.exit_code == 1
     assert result.output.splitlines()[1] == (
         f"{display_path(DATA)}: kein "
-        "Dokument „gibtsnicht“; vorhanden sind: massnahmenkatalog, empfehlungen-234-2014, integrationsplan-2020, "
+        "Dokument „gibtsnicht“; vorhanden sind: massnahmenkatalog, empfehlungen-234-2014, "
+        "integrationsplan-2020, "
         "pressetext-integrationsplan, sitzungsvorlage-51-2016, "
         "zwischenbericht-2023")
     assert not out.exists()

@@ -10,8 +10,16 @@ from docx import Document
 
 from pipeline.kategorien import KATEGORIEN, kategorie_aus_status
 
-from .conftest import (DATA, STIL, TEMPLATES, W, _paragraph_text, body_paragraph_texts,
-                       numbered_paragraph_texts, run)
+from .conftest import (
+    DATA,
+    STIL,
+    TEMPLATES,
+    W,
+    _paragraph_text,
+    body_paragraph_texts,
+    numbered_paragraph_texts,
+    run,
+)
 from .ooxml import validation_errors
 
 DOCUMENTS = ("massnahmenkatalog", "integrationsplan-2020", "zwischenbericht-2023",
@@ -240,7 +248,8 @@ def test_check_validates_without_writing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run("check", "--daten", str(DATA), "--vorlagen", str(TEMPLATES))
     assert result.exit_code == 0, result.output
-    assert result.output == ("In Ordnung: 6 Dokumente (massnahmenkatalog, empfehlungen-234-2014, integrationsplan-2020, "
+    assert result.output == ("In Ordnung: 6 Dokumente (massnahmenkatalog, empfehlungen-234-2014, "
+                             "integrationsplan-2020, "
                              "pressetext-integrationsplan, sitzungsvorlage-51-2016, "
                              "zwischenbericht-2023).\n")
     assert list(tmp_path.iterdir()) == []
@@ -323,4 +332,5 @@ def test_empfehlungen_are_numbered_by_word_with_lettered_points(built):
     # No hand-typed numbers: the label comes from the style's numbering alone.
     assert not any(p.text[:3].rstrip(". ").isdigit() for p in empfehlungen)
     assert {p.style.element.pPr.numPr.ilvl.val for p in empfehlungen + punkte} == {0, 1}
-    assert empfehlungen[0].text == "Der Kreistag empfiehlt die Verankerung des politischen Leitzieles zum Thema Migration"
+    assert empfehlungen[0].text == ("Der Kreistag empfiehlt die Verankerung des politischen Leitzieles "
+                                    "zum Thema Migration")

@@ -7,7 +7,15 @@ import difflib
 import pytest
 from docx import Document
 
-from .conftest import SEEDS, W, _paragraph_text, body_paragraph_texts, letters, numbered_paragraph_texts, words
+from .conftest import (
+    SEEDS,
+    W,
+    _paragraph_text,
+    body_paragraph_texts,
+    letters,
+    numbered_paragraph_texts,
+    words,
+)
 
 
 def seed(prefix: str) -> str:
