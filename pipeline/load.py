@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import DatenFehler, Problem, display_path
-from .model import VORLAGE_ARTEN, Haushalt, Katalog, Stil, Vorlage
+from .model import UNION_TAGS, VORLAGE_ARTEN, Haushalt, Katalog, Stil, Vorlage
 
 STIL_DATEI = "stil.yaml"
 HAUSHALT_DATEI = "haushalt.yaml"
@@ -259,8 +259,10 @@ def _unwrap(annotation: Any) -> Any:
     if origin is typing.Annotated:
         return _unwrap(typing.get_args(annotation)[0])
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        options = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _unwrap(options[0]) if len(options) == 1 else None
+        options = [_unwrap(a) for a in typing.get_args(annotation) if a is not type(None)]
+        # Text or block (model.absatz_oder): the fields are the block's.
+        models = [a for a in options if isinstance(a, type) and issubclass(a, BaseModel)]
+        return options[0] if len(options) == 1 else (models[0] if len(models) == 1 else None)
     return annotation
 
 
@@ -291,7 +293,8 @@ def german_message(error: dict[str, Any], model: type[BaseModel]) -> str:
     if kind == "enum":
         return f"„{given}“ ist keine bekannte Kategorie; erlaubt sind: {expected}"
     if kind in ("too_short",):
-        return f"braucht mindestens {ctx.get('min_length')} Eintrag/Einträge"
+        count = ctx.get("min_length")
+        return f"braucht mindestens {count} {'Eintrag' if count == 1 else 'Einträge'}"
     if kind in ("list_type",):
         return "muss eine Liste sein (Einträge mit „- “)"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
@@ -328,7 +331,8 @@ def validate_model(quelle: Quelle, model: type[BaseModel]) -> tuple[Any, list[Pr
 
 def _is_tag(part: Any) -> bool:
     # pydantic adds validator tags such as "function-after[...]" to loc: not field names.
-    return isinstance(part, str) and (("[" in part and part.endswith("]")) or part == "[key]")
+    return isinstance(part, str) and (("[" in part and part.endswith("]")) or part == "[key]"
+                                      or part in UNION_TAGS)
 
 
 # --- the data folder ---------------------------------------------------------------------------

@@ -13,8 +13,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PositiveInt,
+    Tag,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -331,6 +333,25 @@ class Ueberschrift(Strict):
     ueberschrift: Pflichttext
 
 
+# Tags of the text-or-block lists below; they appear in pydantic's error locations only.
+UNION_TAGS = ("Absatz", "Block")
+
+
+def _absatz_oder_block(value: object) -> str:
+    # Choose the branch by the value's type, so that a mistake inside a block is reported once,
+    # and not a second time as "muss Text sein".
+    return "Block" if isinstance(value, dict) else "Absatz"
+
+
+def absatz_oder(block: type[BaseModel]) -> object:
+    """A list entry that is a paragraph of text, or a mapping of the given block type."""
+    return Annotated[Annotated[Pflichttext, Tag("Absatz")] | Annotated[block, Tag("Block")],
+                     Discriminator(_absatz_oder_block)]
+
+
+AbsatzOderUeberschrift = absatz_oder(Ueberschrift)
+
+
 class Sitzungsvorlage(Strict):
     """A county's Sitzungsvorlage with check boxes (seed 002)."""
 
@@ -346,7 +367,7 @@ class Sitzungsvorlage(Strict):
     verfahrensgang: Literal[VERFAHRENSGANG]  # type: ignore[valid-type]
     beschlussantrag: list[Pflichttext] = Field(min_length=1)
     auswirkungen_haushalt: Pflichttext
-    sachdarstellung: list[Pflichttext | Ueberschrift] = Field(min_length=1)
+    sachdarstellung: list[AbsatzOderUeberschrift] = Field(min_length=1)
     unterzeichner: Unterzeichner
 
 
@@ -360,6 +381,9 @@ class Arbeitsgruppe(Strict):
 
 class Arbeitsgruppen(Strict):
     arbeitsgruppen: list[Arbeitsgruppe] = Field(min_length=1)
+
+
+AbsatzOderArbeitsgruppen = absatz_oder(Arbeitsgruppen)
 
 
 class Empfehlung(Strict):
@@ -376,7 +400,7 @@ class Empfehlungen(Strict):
     titel: Pflichttext
     untertitel: Text = ""
     datum: Datum | None = None
-    einleitung: list[Pflichttext | Arbeitsgruppen] = []
+    einleitung: list[AbsatzOderArbeitsgruppen] = []
     empfehlungen: list[Empfehlung] = Field(min_length=1)
 
 

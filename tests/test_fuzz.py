@@ -1,4 +1,4 @@
-"""Fuzzing: arbitrary Unicode in every text field of every data file type.
+"""Fuzzing: arbitrary Unicode in every text field of every data file type and house style.
 
 The result is either schema-valid .docx whose text contains the input (after the documented
 normalisation), or a clean validation error. Never a traceback, never a corrupt file.
@@ -16,11 +16,14 @@ from pathlib import Path
 
 import yaml
 from docx import Document
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 
-from pipeline.build import render_all
+from pipeline.build import render_all, template_for
+from pipeline.context import build_context
 from pipeline.errors import DatenFehler
+from pipeline.render import render_html
 from pipeline.validate import load_and_validate
 
 from .conftest import TEMPLATES, _paragraph_text
@@ -68,9 +71,35 @@ ZWISCHENBERICHT = {
     "unterzeichner": {"name": "Name", "funktion": "Funktion"},
     "anlagen": [{"dokument": "massnahmenkatalog"}],
 }
-FILES = {STIL_DATEI: STIL, "haushalt.yaml": HAUSHALT,
-         "massnahmenkatalog.yaml": KATALOG, "vorlagen/bv.yaml": BESCHLUSSVORLAGE,
-         "vorlagen/zb.yaml": ZWISCHENBERICHT}
+ESSLINGEN_DATEI = "templates/landkreis-esslingen/stil.yaml"
+ESSLINGEN = {"name": "Landkreis", "oberhaupt": "Landrat", "gremien": {"KT": "Kreistag", "SOA": "Ausschuss"}}
+BOEBLINGEN_DATEI = "templates/landkreis-boeblingen/stil.yaml"
+BOEBLINGEN = {"name": "Kreis", "oberhaupt": "Landrat", "gremien": {"KT": "Kreistag"}}
+SITZUNGSVORLAGE = {
+    "stil": "landkreis-esslingen", "art": "sitzungsvorlage", "nummer": "1/2024", "datum": "01.02.2024",
+    "adressaten": ["Mitglieder"], "oeffentlichkeit": "öffentlich",
+    "beratungsfolge": [{"gremium": "SOA", "sitzungsdatum": "15.02.2024"}], "betreff": "Betreff",
+    "anlagen": 1, "verfahrensgang": "Einbringung zur späteren Beratung",
+    "beschlussantrag": ["Antrag"], "auswirkungen_haushalt": "keine",
+    "sachdarstellung": ["Absatz", {"ueberschrift": "Überschrift"}],
+    "unterzeichner": {"name": "Name", "funktion": "Funktion"},
+}
+EMPFEHLUNGEN = {
+    "stil": "landkreis-boeblingen", "art": "empfehlungen", "kennzeichnung": "Anlage 1",
+    "titel": "Titel", "untertitel": "Untertitel",
+    "einleitung": ["Absatz", {"arbeitsgruppen": [{"nr": 1, "thema": "Thema"}]}],
+    "empfehlungen": [{"text": "Empfehlung", "punkte": ["Punkt"]}],
+}
+PRESSETEXT = {
+    "stil": "stadt-leinfelden-echterdingen", "art": "pressetext", "titel": "Titel",
+    "fakten": {"ort": "Ort"}, "vorspann": "Vorspann in {ort}", "hinweise": ["Hinweis"],
+    "absaetze": ["Absatz"], "kontaktzeile": "Kontakt",
+}
+FILES = {STIL_DATEI: STIL, ESSLINGEN_DATEI: ESSLINGEN, BOEBLINGEN_DATEI: BOEBLINGEN,
+         "haushalt.yaml": HAUSHALT, "massnahmenkatalog.yaml": KATALOG,
+         "vorlagen/bv.yaml": BESCHLUSSVORLAGE, "vorlagen/zb.yaml": ZWISCHENBERICHT,
+         "vorlagen/sv.yaml": SITZUNGSVORLAGE, "vorlagen/em.yaml": EMPFEHLUNGEN,
+         "vorlagen/pt.yaml": PRESSETEXT}
 
 # Every text field: (file, path, the documents that show it).
 FIELDS = [
@@ -100,6 +129,19 @@ FIELDS = [
     *[("vorlagen/zb.yaml", path, ["zb"]) for path in (
         ("betreff",), ("beschlussvorschlag",), ("abschnitte", 0, "ueberschrift"),
         ("abschnitte", 0, "text", 0))],
+    (ESSLINGEN_DATEI, ("name",), ["sv"]),
+    (ESSLINGEN_DATEI, ("gremien", "SOA"), []),
+    *[("vorlagen/sv.yaml", path, ["sv"]) for path in (
+        ("nummer",), ("adressaten", 0), ("betreff",), ("beschlussantrag", 0),
+        ("auswirkungen_haushalt",), ("sachdarstellung", 0), ("sachdarstellung", 1, "ueberschrift"),
+        ("unterzeichner", "name"), ("unterzeichner", "funktion"))],
+    (BOEBLINGEN_DATEI, ("name",), ["em"]),
+    *[("vorlagen/em.yaml", path, ["em"]) for path in (
+        ("kennzeichnung",), ("titel",), ("untertitel",), ("einleitung", 0),
+        ("einleitung", 1, "arbeitsgruppen", 0, "thema"), ("empfehlungen", 0, "text"),
+        ("empfehlungen", 0, "punkte", 0))],
+    *[("vorlagen/pt.yaml", path, ["pt"]) for path in (
+        ("titel",), ("fakten", "ort"), ("hinweise", 0), ("absaetze", 0), ("kontaktzeile",))],
 ]
 
 SPECIAL = [
@@ -134,10 +176,12 @@ def document_text(data: bytes) -> str:
 
 def write_data(folder: Path, filename: str, path: tuple, value: str) -> None:
     """The data files (and the style's stil.yaml beside copies of its templates) with value set."""
-    style = folder / Path(STIL_DATEI).parent
-    style.mkdir(parents=True)
-    for template in (TEMPLATES / style.name).glob("*.docx"):
-        (style / template.name).write_bytes(template.read_bytes())
+    for stil_datei in (STIL_DATEI, ESSLINGEN_DATEI, BOEBLINGEN_DATEI):
+        style = folder / Path(stil_datei).parent
+        style.mkdir(parents=True)
+        for template in [*(TEMPLATES / style.name).glob("*.docx"),
+                         *(TEMPLATES / style.name).glob("*.html")]:
+            (style / template.name).write_bytes(template.read_bytes())
     for name, content in FILES.items():
         content = copy.deepcopy(content)
         if name == filename:
@@ -164,7 +208,9 @@ def test_any_text_gives_a_valid_document_or_a_clean_error(field, value, tmp_path
     except DatenFehler as error:
         assert error.probleme, "a DatenFehler without problems"
         assert all(str(folder) in str(p) for p in error.probleme)
+        event("clean error")
         return
+    event("rendered, with HTML" if "pt" in rendered else "rendered")
     for name, data in rendered.items():
         target = folder / f"{name}.docx"
         target.write_bytes(data)
@@ -172,3 +218,8 @@ def test_any_text_gives_a_valid_document_or_a_clean_error(field, value, tmp_path
         text = document_text(data)
         for line in normalised(value):
             assert line in text, (name, path, line)
+    if "pt" in rendered:  # the Pressetext's web page shows the value too, escaped
+        page = render_html(template_for("pt", daten, folder / "templates").with_suffix(".html"),
+                           build_context("pt", daten)).decode("utf-8")
+        shown = value.replace("\r\n", "\n").replace("\r", "\n")  # as for the docx
+        assert str(escape(shown)) in page, (path, value)
