@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .context import dokumentinfo, statistik
-from .errors import AusgabeFehler, display_path
+from .errors import AusgabeFehler, RatsdocError, display_path
 from .load import Daten
 from .model import (
     Beschlussvorlage,
@@ -79,6 +79,9 @@ def _files(base: str, ausgabe: Path, document: str, date: dt.date | None, name: 
 def paper(name: str, daten: Daten, ausgabe: Path, base: str) -> dict[str, Any]:
     """The OParl Paper of one paper of the data folder."""
     vorlage = daten.vorlagen[name]
+    if vorlage.art not in PAPER_TYPES:
+        raise RatsdocError(f"„{name}“ (Art „{vorlage.art}“) ist keine Drucksache; OParl beschreibt "
+                           "nur Drucksachen (Paper)")
     stil = daten.stile[vorlage.stil]
     info = dokumentinfo(name, daten)
     paper_id = f"{base}/paper/{name}"
@@ -96,7 +99,8 @@ def paper(name: str, daten: Daten, ausgabe: Path, base: str) -> dict[str, Any]:
             derived += pdfs
 
     consultations = []
-    for i, beratung in enumerate(vorlage.beratungsfolge, 1):
+    # An Anlage such as the Empfehlungen has no Beratungsfolge of its own.
+    for i, beratung in enumerate(getattr(vorlage, "beratungsfolge", []), 1):
         art = getattr(beratung, "beschlussart", None)
         consultation = {
             "id": f"{base}/consultation/{name}-{i}",

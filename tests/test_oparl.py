@@ -87,3 +87,35 @@ def test_oparl_without_a_build_says_what_to_do(tmp_path):
     assert result.exit_code == 1
     assert result.output == (f"Fehler: {tmp_path / 'integrationsplan-2020.docx'} fehlt: bitte "
                              "zuerst „ratsdoc build“ ausführen\n")
+
+
+PAPERS = sorted(p.stem for p in (DATA / "vorlagen").glob("*.yaml") if not p.stem.startswith("pressetext"))
+
+
+@pytest.mark.parametrize("name", PAPERS)
+def test_every_shipped_paper_exports_valid_oparl(built, name):
+    paper = export(built, name)
+    check_all(paper)
+    data = (built / f"{name}.docx").read_bytes()
+    assert paper["mainFile"]["sha512Checksum"] == hashlib.sha512(data).hexdigest()
+
+
+def test_oparl_county_papers(built):
+    sitzungsvorlage = export(built, "sitzungsvorlage-51-2016")
+    assert (sitzungsvorlage["reference"], sitzungsvorlage["paperType"], sitzungsvorlage["date"]) == (
+        "51/2016", "Sitzungsvorlage", "2016-05-20")
+    [soa] = sitzungsvorlage["consultation"]
+    assert soa["organization"] == ["https://rats.example.org/oparl/organization/soa"]
+    assert soa["ratsdoc:sitzungsdatum"] == "2016-06-09"
+    anlage = export(built, "empfehlungen-234-2014")
+    assert (anlage["reference"], anlage["paperType"]) == ("Anlage 2 zu KT-Drucks. Nr. 234/2014", "Anlage")
+    assert anlage["consultation"] == [] and "date" not in anlage
+
+
+def test_oparl_refuses_a_press_text(built):
+    result = run("oparl", "pressetext-integrationsplan", "--daten", str(DATA), "--vorlagen",
+                 str(TEMPLATES), "--ausgabe", str(built))
+    assert result.exit_code == 1
+    assert result.output == ("Fehler: „pressetext-integrationsplan“ (Art „pressetext“) ist keine "
+                             "Drucksache; OParl beschreibt nur Drucksachen (Paper)\n")
+    assert not (built / "oparl" / "pressetext-integrationsplan.json").exists()
