@@ -454,6 +454,11 @@ VORLAGE_ARTEN: dict[str, type[BaseModel]] = {
 }
 
 
+def beratungsfolge_of(vorlage: BaseModel) -> list[Beratung | Ausschusstermin]:
+    """The committees a paper passes through (an Anlage or a Pressetext has none of its own)."""
+    return getattr(vorlage, "beratungsfolge", [])
+
+
 def anlagen_of(vorlage: BaseModel) -> list[Anlage]:
     """The Anlagen a paper lists (a Sitzungsvorlage only counts them)."""
     anlagen = getattr(vorlage, "anlagen", [])

@@ -23,6 +23,7 @@ from .model import (
     Sitzungsvorlage,
     Zwischenbericht,
     anlagen_of,
+    beratungsfolge_of,
 )
 from .output import build_lock, write_atomic
 
@@ -99,8 +100,7 @@ def paper(name: str, daten: Daten, ausgabe: Path, base: str) -> dict[str, Any]:
             derived += pdfs
 
     consultations = []
-    # An Anlage such as the Empfehlungen has no Beratungsfolge of its own.
-    for i, beratung in enumerate(getattr(vorlage, "beratungsfolge", []), 1):
+    for i, beratung in enumerate(beratungsfolge_of(vorlage), 1):
         art = getattr(beratung, "beschlussart", None)
         consultation = {
             "id": f"{base}/consultation/{name}-{i}",

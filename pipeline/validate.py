@@ -13,6 +13,7 @@ from .model import (
     Pressetext,
     Zwischenbericht,
     anlagen_of,
+    beratungsfolge_of,
     unbekannte_platzhalter,
 )
 
@@ -60,7 +61,7 @@ def check_vorlage(name: str, vorlage, daten: Daten) -> list[Problem]:
     problems: list[Problem] = []
     stil = daten.stile.get(vorlage.stil)
     gremien = stil.gremien if stil else {}
-    for i, beratung in enumerate(getattr(vorlage, "beratungsfolge", [])):
+    for i, beratung in enumerate(beratungsfolge_of(vorlage)):
         if stil and beratung.gremium not in gremien:
             problems.append(quelle.problem(
                 ("beratungsfolge", i, "gremium"),
