@@ -62,11 +62,6 @@ def datum(value: dt.date | None) -> str:
     return format_date(value, "dd.MM.yyyy", locale=LOCALE) if value else "Termin folgt"
 
 
-def monat(value: dt.date) -> str:
-    """März 2020"""
-    return format_date(value, "MMMM yyyy", locale=LOCALE)
-
-
 def betrag(value: Decimal) -> str:
     """5.000 for whole euros, 5.000,50 otherwise (as the city's form writes them)."""
     pattern = "#,##0" if value == value.to_integral_value() else "#,##0.00"
