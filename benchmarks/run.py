@@ -94,7 +94,7 @@ def baseline_template(target: Path) -> Path:
 
 
 def case_ratsdoc_catalogue(folder: Path) -> None:
-    from pipeline.context import build_context, dokumentinfo
+    from pipeline.kinds import build_context, dokumentinfo
     from pipeline.render import render_docx
     from pipeline.validate import load_and_validate
 
@@ -181,7 +181,7 @@ def case_ratsdoc_pdf(folder: Path, count: int) -> None:
     from pipeline.validate import load_and_validate
 
     daten = load_and_validate(folder, TEMPLATES)
-    names = sorted(daten.vorlagen)[:count]
+    names = sorted(n for n, d in daten.dokumente.items() if d.art == "beschlussvorlage")[:count]
     rendered = render_all(daten, TEMPLATES, names)
     convert_to_pdfa(rendered, {})
 
@@ -192,7 +192,7 @@ def case_separate_pdf(folder: Path, count: int) -> None:
     from pipeline.validate import load_and_validate
 
     daten = load_and_validate(folder, TEMPLATES)
-    names = sorted(daten.vorlagen)[:count]
+    names = sorted(n for n, d in daten.dokumente.items() if d.art == "beschlussvorlage")[:count]
     rendered = render_all(daten, TEMPLATES, names)
     with tempfile.TemporaryDirectory() as tmp:
         for name, data in rendered.items():
@@ -333,7 +333,7 @@ def main() -> None:
 
 
 def _write_catalogue(folder: Path, target: Path) -> None:
-    from pipeline.context import build_context, dokumentinfo
+    from pipeline.kinds import build_context, dokumentinfo
     from pipeline.render import render_docx
     from pipeline.validate import load_and_validate
 

@@ -25,7 +25,7 @@ from .output import write_atomic
 ARCHIV_ORDNER = "archiv"
 MANIFEST = "manifest.json"
 OHNE_DATUM = "ohne-datum"  # the version name of a paper that carries no date
-_VERSION_NAME = re.compile(r"^(?P<datum>\d{4}-\d{2}-\d{2}|ohne-datum)_v(?P<nr>\d+)\.(?P<ext>docx|pdf)$")
+_VERSION_NAME = re.compile(r"^(?P<datum>\d{4}-\d{2}-\d{2}|ohne-datum)_v(?P<nr>\d+)\.(?P<ext>docx|pdf|json)$")
 
 
 class ArchivFehler(RatsdocError):
@@ -46,6 +46,8 @@ class Version:
     pdf: str | None = None
     pdf_sha256: str | None = None
     eingaben: dict[str, str] = field(default_factory=dict)  # input file → sha256
+    daten: str | None = None  # the data snapshot (JSON) the docx was rendered from
+    daten_sha256: str | None = None
     ratsdoc: str = __version__
     git_commit: str | None = None
     zeit: str = ""
@@ -76,6 +78,17 @@ class Archiv:
         versions = self.of(dokument)
         return versions[-1] if versions else None
 
+    def snapshot(self, version: Version) -> dict:
+        """The data a version was rendered from, checked against its hash."""
+        if version.daten is None:
+            raise ArchivFehler(f"Version v{version.version} von „{version.dokument}“ hat keinen "
+                               "Datenstand (archiviert vor ratsdoc 0.2); Vergleich nicht möglich")
+        raw = (self.ordner / version.daten).read_bytes()
+        if sha256(raw) != version.daten_sha256:
+            raise ArchivFehler(f"{display_path(self.ordner / version.daten)}: verändert "
+                               "(Prüfsumme stimmt nicht)")
+        return json.loads(raw)
+
     def find(self, dokument: str, version: int) -> Version:
         for v in self.of(dokument):
             if v.version == version:
@@ -86,7 +99,8 @@ class Archiv:
     # --- writing -------------------------------------------------------------------------------
 
     def file(self, dokument: str, docx: bytes, datum: dt.date | None, eingaben: dict[str, str],
-             git_commit: str | None, pdf: bytes | None = None) -> Version | None:
+             git_commit: str | None, pdf: bytes | None = None,
+             snapshot: bytes | None = None) -> Version | None:
         """Archive a document unless its bytes equal the latest version; return the new version.
 
         The files are in place when this returns; call save() to record them in the manifest.
@@ -116,6 +130,9 @@ class Archiv:
         if pdf is not None:
             version.pdf = self._place(dokument, f"{stem}.pdf", pdf)
             version.pdf_sha256 = sha256(pdf)
+        if snapshot is not None:
+            version.daten = self._place(dokument, f"{stem}.json", snapshot)
+            version.daten_sha256 = sha256(snapshot)
         self.versionen.append(version)
         self._changed = True
         return version
@@ -160,7 +177,8 @@ class Archiv:
         """(problems, notes): missing or altered files; files the manifest does not name."""
         problems, named = [], set()
         for v in self.versionen:
-            for relative, expected in ((v.docx, v.docx_sha256), (v.pdf, v.pdf_sha256)):
+            for relative, expected in ((v.docx, v.docx_sha256), (v.pdf, v.pdf_sha256),
+                                       (v.daten, v.daten_sha256)):
                 if relative is None:
                     continue
                 named.add(relative)

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .archive import Archiv, Version, file_hashes, git_commit, remove_stale_temp_files
-from .context import build_context, dokumentinfo
 from .errors import DatenFehler, Problem, display_path
-from .load import Daten
-from .model import Zwischenbericht, anlagen_of
+from .kinds import anlagen_of, build_context, dokumentinfo, kind_of, template_for
+from .load import STIL_DATEI, Daten
 from .output import build_lock, write_atomic
-from .render import render_docx, render_html
-from .validate import KATALOG_NAME, load_and_validate
+from .render import render_docx
+from .validate import load_and_validate
 
 
 @dataclass(frozen=True)
@@ -27,19 +26,11 @@ class Ergebnis:
     geaendert: bool
     pdf: Path | None = None
     archiviert: Version | None = None
-    html: Path | None = None
-
-
-def template_for(name: str, daten: Daten, vorlagen: Path) -> Path:
-    """templates/docx/<stil>/<art>.docx"""
-    if name == KATALOG_NAME:
-        return vorlagen / daten.katalog.stil / "massnahmenkatalog.docx"
-    vorlage = daten.vorlagen[name]
-    return vorlagen / vorlage.stil / f"{vorlage.art}.docx"
+    weitere: tuple[Path, ...] = ()  # further outputs written beside the .docx (e.g. HTML)
 
 
 def document_names(daten: Daten, requested: tuple[str, ...] = ()) -> list[str]:
-    available = ([KATALOG_NAME] if daten.katalog else []) + sorted(daten.vorlagen)
+    available = list(daten.dokumente)
     unknown = [n for n in requested if n not in available]
     if unknown:
         raise DatenFehler([
@@ -53,19 +44,38 @@ def document_names(daten: Daten, requested: tuple[str, ...] = ()) -> list[str]:
 CACHE_NAME = ".ratsdoc-cache.json"
 
 
-def dependencies(name: str, daten: Daten) -> list[Path]:
-    """The data files a document's content can depend on."""
-    shared = [q.pfad for key, q in daten.quellen.items() if key not in daten.vorlagen]
-    if name == KATALOG_NAME:
-        return shared
-    vorlage = daten.vorlagen[name]
-    own = [daten.quellen[name].pfad]
-    anlagen = [daten.quellen[a.dokument].pfad for a in anlagen_of(vorlage)
-               if a.dokument and a.dokument in daten.vorlagen]
-    # A Zwischenbericht looks up the Stichtag of the previous report.
-    reports = [daten.quellen[n].pfad for n, v in daten.vorlagen.items()
-               if isinstance(v, Zwischenbericht)] if isinstance(vorlage, Zwischenbericht) else []
-    return sorted(set(shared + own + anlagen + reports))
+def dependencies(name: str, daten: Daten) -> list[str]:
+    """The documents whose data a document shows: itself, its Anlagen, what its kind needs."""
+    doc = daten.dokumente[name]
+    names = [name, *(a.dokument for a in anlagen_of(name, daten) if a.dokument),
+             *kind_of(doc).braucht(name, doc, daten)]
+    return list(dict.fromkeys(names))
+
+
+def input_files(name: str, daten: Daten, templates: Path) -> list[Path]:
+    """Every file a document's bytes depend on: data files, house style, templates."""
+    doc = daten.dokumente[name]
+    kind = kind_of(doc)
+    data = [daten.quellen[n].pfad for n in dependencies(name, daten)]
+    style = templates / doc.stil
+    files = [*data, *kind.daten_dateien(doc, daten), style / STIL_DATEI,
+             template_for(name, daten, templates), *(style / t for t in kind.weitere_vorlagen)]
+    return sorted({f for f in files if f.exists()})
+
+
+def snapshot(name: str, daten: Daten) -> bytes:
+    """The data a version was rendered from, as JSON: the document and what it shows."""
+    doc = daten.dokumente[name]
+    payload = {
+        "format": 1,
+        "dokument": name,
+        "art": doc.art,
+        "daten": {n: daten.dokumente[n].model_dump(mode="json")
+                  for n in dependencies(name, daten) if n in daten.dokumente},
+        "haushalt": (daten.haushalt.model_dump(mode="json")
+                     if daten.haushalt and kind_of(doc).daten_dateien(doc, daten) else None),
+    }
+    return (json.dumps(payload, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
 @functools.cache
@@ -81,9 +91,9 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def cache_key(name: str, daten: Daten, vorlagen: Path) -> str:
+def cache_key(name: str, daten: Daten, templates: Path) -> str:
     digest = hashlib.sha256(_code_fingerprint().encode())
-    for path in [template_for(name, daten, vorlagen), *dependencies(name, daten)]:
+    for path in input_files(name, daten, templates):
         digest.update(str(path.name).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -105,44 +115,44 @@ def _cached_output(ausgabe: Path, name: str, key: str, cache: dict) -> bytes | N
     return data if hashlib.sha256(data).hexdigest() == entry.get("sha256") else None
 
 
-def render_all(daten: Daten, vorlagen: Path, names: list[str]) -> dict[str, bytes]:
+def render_all(daten: Daten, templates: Path, names: list[str]) -> dict[str, bytes]:
     """Render every named document in memory; nothing is written here."""
     return {
-        name: render_docx(template_for(name, daten, vorlagen), build_context(name, daten),
+        name: render_docx(template_for(name, daten, templates), build_context(name, daten),
                           dokumentinfo(name, daten))
         for name in names
     }
 
 
-def check(daten_ordner: Path, vorlagen: Path) -> list[str]:
+def check(daten_ordner: Path, templates: Path) -> list[str]:
     """Validate data and templates by rendering everything in memory."""
-    daten = load_and_validate(daten_ordner, vorlagen)
+    daten = load_and_validate(daten_ordner, templates)
     names = document_names(daten)
-    render_all(daten, vorlagen, names)
+    render_all(daten, templates, names)
+    for name in names:
+        doc = daten.dokumente[name]
+        kind_of(doc).weitere_ausgaben(name, doc, daten, templates)
     return names
 
 
-def inputs_of(name: str, daten: Daten, vorlagen: Path) -> dict[str, str]:
-    """sha256 of the data files and the template that went into a document."""
-    return file_hashes([*dependencies(name, daten), template_for(name, daten, vorlagen)])
-
-
-def build(daten_ordner: Path, ausgabe: Path, vorlagen: Path, requested: tuple[str, ...] = (),
+def build(daten_ordner: Path, ausgabe: Path, templates: Path, requested: tuple[str, ...] = (),
           pdf: bool = False) -> list[Ergebnis]:
     """Build documents into the output folder and archive them.
 
     Everything is rendered (and converted to PDF) in memory first; only then, under the build
     lock, are files written, each one atomically.
     """
-    daten = load_and_validate(daten_ordner, vorlagen)
+    daten = load_and_validate(daten_ordner, templates)
     names = document_names(daten, requested)
     # Documents whose inputs are unchanged since the last build are not rendered again.
     cache = _read_cache(ausgabe)
-    keys = {name: cache_key(name, daten, vorlagen) for name in names}
+    keys = {name: cache_key(name, daten, templates) for name in names}
     rendered = {name: data for name in names
                 if (data := _cached_output(ausgabe, name, keys[name], cache)) is not None}
-    rendered |= render_all(daten, vorlagen, [n for n in names if n not in rendered])
+    rendered |= render_all(daten, templates, [n for n in names if n not in rendered])
     rendered = {name: rendered[name] for name in names}
+    further = {name: kind_of(daten.dokumente[name]).weitere_ausgaben(
+        name, daten.dokumente[name], daten, templates) for name in names}
     pdfs: dict[str, bytes] = {}
     if pdf:
         from .pdf import convert_to_pdfa
@@ -158,21 +168,16 @@ def build(daten_ordner: Path, ausgabe: Path, vorlagen: Path, requested: tuple[st
         for name, data in rendered.items():
             target = ausgabe / f"{name}.docx"
             pdf_path = ausgabe / f"{name}.pdf" if pdf else None
-            if name in pdfs:  # the PDF first: a .docx up to date vouches for its PDF
-                write_atomic(pdf_path, pdfs[name])
+            if pdf_path is not None and name in pdfs:
+                write_atomic(pdf_path, pdfs[name])  # the PDF first: a .docx up to date vouches for it
             changed = _write_if_changed(target, data)
-            html_path = None
-            if daten.vorlagen.get(name) is not None and daten.vorlagen[name].art == "pressetext":
-                # The web version beside the .docx, from the same context.
-                html_path = ausgabe / f"{name}.html"
-                html = render_html(template_for(name, daten, vorlagen).with_suffix(".html"),
-                                   build_context(name, daten))
-                if not _write_if_changed(html_path, html):
-                    html_path = None
+            written = tuple(path for suffix, content in further[name].items()
+                            if _write_if_changed(path := ausgabe / f"{name}{suffix}", content))
             pdf_data = pdf_path.read_bytes() if pdf_path else None
             version = archiv.file(name, data, dokumentinfo(name, daten).datum,
-                                  inputs_of(name, daten, vorlagen), commit, pdf_data)
-            results.append(Ergebnis(name, target, changed, pdf_path, version, html_path))
+                                  file_hashes(input_files(name, daten, templates)), commit,
+                                  pdf_data, snapshot(name, daten))
+            results.append(Ergebnis(name, target, changed, pdf_path, version, written))
             cache[name] = {"schluessel": keys[name], "sha256": hashlib.sha256(data).hexdigest()}
         archiv.save()
         write_atomic(ausgabe / CACHE_NAME, json.dumps(cache, indent=1).encode("utf-8"))

@@ -69,8 +69,8 @@ def build(namen: tuple[str, ...], daten: Path, vorlagen: Path, ausgabe: Path, pd
     for result in run_build(daten, ausgabe, vorlagen, namen, pdf=pdf):
         state = "geschrieben" if result.geaendert else "unverändert"
         click.echo(f"{state}: {display_path(result.pfad)}")
-        if result.html is not None:
-            click.echo(f"geschrieben: {display_path(result.html)}")
+        for path in result.weitere:
+            click.echo(f"geschrieben: {display_path(path)}")
         if result.archiviert is not None:
             click.echo(f"archiviert: {display_path(ausgabe / 'archiv' / result.archiviert.docx)} "
                        f"(Version {result.archiviert.version})")
@@ -149,7 +149,7 @@ def pruefen(ausgabe: Path) -> None:
     if problems:
         raise ArchivFehler("\n".join([f"{len(problems)} Datei(en) im Archiv fehlen oder wurden "
                                        "verändert:", *problems]))
-    count = sum(1 + (v.pdf is not None) for v in archive.versionen)
+    count = sum(1 + (v.pdf is not None) + (v.daten is not None) for v in archive.versionen)
     click.echo(f"Archiv in Ordnung: {len(archive.versionen)} Versionen, {count} Dateien geprüft.")
 
 
@@ -249,20 +249,18 @@ def vergleich(dokument: str, version_a: str, version_b: str, daten: Path, vorlag
       ratsdoc archiv vergleich massnahmenkatalog v1 v2
     """
     from .archive import Archiv
+    from .build import document_names
     from .compare import compare
     from .context import koerperschaft
     from .output import build_lock, write_atomic
     from .validate import load_and_validate
 
     geladen = load_and_validate(daten, vorlagen)
-    if dokument != "massnahmenkatalog" or geladen.katalog is None:
-        raise click.ClickException(f"„{dokument}“ ist kein Maßnahmenkatalog; verglichen werden "
-                                   "nur Kataloge")
+    document_names(geladen, (dokument,))
     archive = Archiv.open(ausgabe)
     alt, neu = (archive.find(dokument, _version_number(v)) for v in (version_a, version_b))
-    data = compare(archive, dokument, alt, neu,
-                   vorlagen / geladen.katalog.stil / "aenderungsuebersicht.docx",
-                   koerperschaft(geladen.stil_of(dokument)))
+    template = vorlagen / geladen.dokumente[dokument].stil / "aenderungsuebersicht.docx"
+    data = compare(archive, alt, neu, template, koerperschaft(geladen.stil_of(dokument)))
     target = ausgabe / f"{dokument}_aenderungen_v{alt.version}_v{neu.version}.docx"
     with build_lock(ausgabe):
         write_atomic(target, data)
@@ -316,8 +314,6 @@ def oparl(vorlage: str, daten: Path, vorlagen: Path, ausgabe: Path, basis_url: s
 
     geladen = load_and_validate(daten, vorlagen)
     document_names(geladen, (vorlage,))
-    if vorlage not in geladen.vorlagen:
-        raise click.ClickException(f"„{vorlage}“ ist keine Vorlage")
     click.echo(f"geschrieben: {display_path(write_paper(vorlage, geladen, ausgabe, basis_url))}")
 
 

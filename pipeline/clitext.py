@@ -68,6 +68,6 @@ def install() -> None:
     for module in (click.core, click.decorators, click.exceptions, click.formatting,
                    click.parser, click.types):
         if hasattr(module, "_"):
-            module._ = gettext
+            setattr(module, "_", gettext)  # noqa: B010 (the modules do not declare it)
         if hasattr(module, "ngettext"):
-            module.ngettext = ngettext
+            setattr(module, "ngettext", ngettext)  # noqa: B010

@@ -1,4 +1,4 @@
-"""Änderungsübersicht: two archived catalogue versions compared, as Word tracked changes."""
+"""Änderungsübersicht: two archived versions compared by their data, as Word tracked changes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import datetime as dt
 import difflib
 import io
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from docx import Document
@@ -15,43 +14,12 @@ from docx.oxml.ns import qn
 
 from .archive import Archiv, ArchivFehler, Version
 from .context import Dokumentinfo, datum
+from .errors import VorlagenFehler
 from .package import normalise_package
 from .render import render_docx
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 AUTHOR = "ratsdoc"
-
-
-@dataclass(frozen=True)
-class Eintrag:
-    nr: str
-    text: str
-    status: str
-
-
-def _cell_text(tc) -> str:
-    lines = []
-    for p in tc.iter(f"{W}p"):
-        parts = []
-        for el in p.iter(f"{W}t", f"{W}br", f"{W}tab"):
-            parts.append(el.text or "" if el.tag == f"{W}t" else ("\n" if el.tag == f"{W}br" else "\t"))
-        lines.append("".join(parts))
-    return "\n".join(lines)
-
-
-def read_measures(docx: bytes) -> dict[str, Eintrag]:
-    """The measures of an archived catalogue, read back from its tables."""
-    doc = Document(io.BytesIO(docx))
-    result = {}
-    for tbl in doc.element.body.iter(f"{W}tbl"):
-        rows = tbl.findall(f"{W}tr")
-        header = [_cell_text(tc) for tc in rows[0].findall(f"{W}tc")] if rows else []
-        if len(header) != 5 or header[1] != "Nr.":
-            continue
-        for tr in rows[1:]:
-            cells = [_cell_text(tc) for tc in tr.findall(f"{W}tc")]
-            result[cells[1]] = Eintrag(cells[1], cells[2], cells[4])
-    return result
 
 
 def _run(text: str, deleted: bool = False, bold: bool = False):
@@ -106,41 +74,70 @@ class _Changes:
                 self.next_id += 1
 
 
-def compare(archiv: Archiv, dokument: str, alt: Version, neu: Version, vorlage: Path,
+REQUIRED_STYLES = ("Dokumentart", "Abschnitt")
+
+
+def compare(archiv: Archiv, alt: Version, neu: Version, template: Path,
             koerperschaft: dict[str, str]) -> bytes:
-    """Build the Änderungsübersicht between two versions of a catalogue."""
-    old = read_measures((archiv.ordner / alt.docx).read_bytes())
-    new = read_measures((archiv.ordner / neu.docx).read_bytes())
-    if not old or not new:
-        raise ArchivFehler(f"„{dokument}“ ist kein Maßnahmenkatalog; verglichen werden nur Kataloge")
-    titel = f"Änderungsübersicht {dokument} v{alt.version} → v{neu.version}"
-    info = Dokumentinfo(titel, titel, koerperschaft["name"], dt.date.fromisoformat(neu.datum),
-                        "Änderungsübersicht")
+    """The Änderungsübersicht between two archived versions, from their data snapshots."""
+    from .kinds import kinds
+
+    old_snapshot, new_snapshot = archiv.snapshot(alt), archiv.snapshot(neu)
+    kind = kinds()[new_snapshot["art"]]
+    old = kind.vergleichseintraege(old_snapshot["daten"][alt.dokument])
+    new = kind.vergleichseintraege(new_snapshot["daten"][neu.dokument])
+    if old is None or new is None:
+        comparable = ", ".join(k.bezeichnung for k in kinds().values()
+                               if k.vergleichseintraege({}) is not None)
+        raise ArchivFehler(f"„{neu.dokument}“ ({kind.bezeichnung}) wird nicht verglichen; "
+                           f"verglichen werden: {comparable}")
+    document = new_snapshot["daten"][neu.dokument]
+    name = document.get("titel") or document.get("betreff") or neu.dokument
+    titel = f"Änderungsübersicht: {name}"
+    info = Dokumentinfo(titel, f"Version {alt.version} → Version {neu.version}",
+                        koerperschaft["name"], _date(neu), "Änderungsübersicht")
     # The template's header and footer hold placeholders: render it first, then append the body.
-    doc = Document(io.BytesIO(render_docx(vorlage, {"koerperschaft": koerperschaft, "titel": titel},
-                                          info)))
-    when = dt.datetime.fromisoformat(neu.datum).strftime("%Y-%m-%dT00:00:00Z")
-    doc.add_paragraph(f"Änderungsübersicht {dokument}", style="Dokumentart")
+    doc = Document(io.BytesIO(render_docx(template, {"koerperschaft": koerperschaft,
+                                                     "titel": titel}, info)))
+    names = {style.name for style in doc.styles}
+    missing = [style for style in REQUIRED_STYLES if style not in names]
+    if missing:
+        raise VorlagenFehler(template, "Formatvorlage(n) fehlen: " + ", ".join(missing)
+                             + " (in Word: Start → Formatvorlagen)")
+    when = f"{(_date(neu) or dt.date(1970, 1, 1)).isoformat()}T00:00:00Z"
+    doc.add_paragraph(titel, style="Dokumentart")
     doc.add_paragraph(
-        f"Version {alt.version} (Stand {datum(dt.date.fromisoformat(alt.datum))}) → Version "
-        f"{neu.version} (Stand {datum(dt.date.fromisoformat(neu.datum))}). Änderungen sind als "
-        "Überarbeitungen markiert (Word: Überprüfen → Nachverfolgung).")
+        f"Version {alt.version} ({_stand(alt)}) → Version {neu.version} ({_stand(neu)}). "
+        "Änderungen sind als Überarbeitungen markiert (Word: Überprüfen → Nachverfolgung).")
     changes = _Changes(doc, when)
     count = 0
-    for nr in sorted(set(old) | set(new), key=lambda n: int(n) if n.isdigit() else 0):
-        a, b = old.get(nr), new.get(nr)
+    for key in sorted(set(old) | set(new), key=lambda k: (0, int(k)) if k.isdigit() else (1, k)):
+        a, b = old.get(key), new.get(key)
         if a == b:
             continue
         count += 1
-        doc.add_paragraph(f"Maßnahme {nr}", style="Abschnitt")
-        a_text, a_status = (a.text, a.status) if a else ("", "")
-        b_text, b_status = (b.text, b.status) if b else ("", "")
-        if a_status != b_status:
-            changes.paragraph("Status", a_status, b_status, whole=True)
-        if a_text != b_text:
-            changes.paragraph("Text", a_text, b_text)
+        heading = (b or a or (key, {}))[0]
+        doc.add_paragraph(heading, style="Abschnitt")
+        if a is None:
+            doc.add_paragraph("Neu hinzugekommen.")
+        elif b is None:
+            doc.add_paragraph("Entfallen.")
+        a_fields, b_fields = (a[1] if a else {}), (b[1] if b else {})
+        for field in dict.fromkeys([*a_fields, *b_fields]):
+            before, after = a_fields.get(field, ""), b_fields.get(field, "")
+            if before != after:
+                changes.paragraph(field, before, after, whole=field == "Status")
     if not count:
-        doc.add_paragraph("Zwischen den beiden Versionen hat sich keine Maßnahme geändert.")
+        doc.add_paragraph("Zwischen den beiden Versionen hat sich nichts geändert.")
     out = io.BytesIO()
     doc.save(out)
-    return normalise_package(out.getvalue(), vorlage)
+    return normalise_package(out.getvalue(), template)
+
+
+def _date(version: Version) -> dt.date | None:
+    return dt.date.fromisoformat(version.datum) if version.datum else None
+
+
+def _stand(version: Version) -> str:
+    when = _date(version)
+    return f"Stand {datum(when)}" if when else "ohne Datum"

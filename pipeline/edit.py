@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DatenFehler, Problem, display_path
+from .kinds.massnahmenkatalog import check_katalog
 from .load import KATALOG_DATEI, Quelle, parse_yaml, validate_model
 from .model import Katalog, Kategorie, _german_date
 from .output import write_atomic
-from .validate import check_katalog
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ def parse_datum(text: str, where: str) -> dt.date:
         value = _german_date(text.strip())
         if isinstance(value, str):
             value = dt.date.fromisoformat(value)
+        if not isinstance(value, dt.date):
+            raise ValueError(text)
     except Exception:
         raise DatenFehler([Problem(where, 0, "datum", f"„{text}“ ist kein gültiges Datum "
                                    "(TT.MM.JJJJ)")]) from None

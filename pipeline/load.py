@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import DatenFehler, Problem, display_path
-from .model import UNION_TAGS, VORLAGE_ARTEN, Haushalt, Katalog, Stil, Vorlage
+from .model import UNION_TAGS, Haushalt, Katalog, Stil
 
 STIL_DATEI = "stil.yaml"
 HAUSHALT_DATEI = "haushalt.yaml"
@@ -80,15 +80,18 @@ class Daten:
     ordner: Path
     stile: dict[str, Stil]  # house styles by folder name
     haushalt: Haushalt | None
-    katalog: Katalog | None
-    vorlagen: dict[str, Vorlage]
+    dokumente: dict[str, Any]  # document name → its model (every model has `art` and `stil`)
     quellen: dict[str, Quelle] = field(default_factory=dict)  # by document or file name
     ungueltig: set[str] = field(default_factory=set)  # files present but invalid (by key)
 
     def stil_of(self, name: str) -> Stil:
         """The house style of a document (validated to exist)."""
-        document = self.katalog if name == "massnahmenkatalog" else self.vorlagen[name]
-        return self.stile[document.stil]
+        return self.stile[self.dokumente[name].stil]
+
+    @property
+    def katalog(self) -> Katalog | None:
+        """The data folder's Maßnahmenkatalog, if it has one."""
+        return next((d for d in self.dokumente.values() if isinstance(d, Katalog)), None)
 
 
 # --- YAML with line marks ----------------------------------------------------------------------
@@ -260,7 +263,7 @@ def _unwrap(annotation: Any) -> Any:
         return _unwrap(typing.get_args(annotation)[0])
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         options = [_unwrap(a) for a in typing.get_args(annotation) if a is not type(None)]
-        # Text or block (model.absatz_oder): the fields are the block's.
+        # Text or block (model.AbsatzOderUeberschrift): the fields are the block's.
         models = [a for a in options if isinstance(a, type) and issubclass(a, BaseModel)]
         return options[0] if len(options) == 1 else (models[0] if len(models) == 1 else None)
     return annotation
@@ -325,7 +328,7 @@ def validate_model(quelle: Quelle, model: type[BaseModel]) -> tuple[Any, list[Pr
         problems = []
         for error in exc.errors():
             loc = tuple(part for part in error["loc"] if not _is_tag(part))
-            problems.append(quelle.problem(loc, german_message(error | {"loc": loc}, model)))
+            problems.append(quelle.problem(loc, german_message({**error, "loc": loc}, model)))
         return None, problems
 
 
@@ -338,10 +341,10 @@ def _is_tag(part: Any) -> bool:
 # --- the data folder ---------------------------------------------------------------------------
 
 
-def load_styles(vorlagen: Path, problems: list[Problem]) -> dict[str, Stil]:
+def load_styles(templates: Path, problems: list[Problem]) -> dict[str, Stil]:
     """Every house style under the templates folder: <stil>/stil.yaml."""
     stile = {}
-    for path in sorted(vorlagen.glob(f"*/{STIL_DATEI}")):
+    for path in sorted(templates.glob(f"*/{STIL_DATEI}")):
         data, zeilen, found = read_yaml(path)
         problems.extend(found)
         if data is not None:
@@ -350,70 +353,72 @@ def load_styles(vorlagen: Path, problems: list[Problem]) -> dict[str, Stil]:
             if stil is not None:
                 stile[path.parent.name] = stil
     if not stile and not problems:
-        problems.append(Problem(display_path(vorlagen), 0, "",
+        problems.append(Problem(display_path(templates), 0, "",
                                 f"keine Hausstile gefunden (Ordner mit {STIL_DATEI})"))
     return stile
 
 
-def load_folder(ordner: Path, vorlagen: Path) -> tuple[Daten | None, list[Problem]]:
+def load_folder(ordner: Path, templates: Path) -> tuple[Daten | None, list[Problem]]:
     """Read and validate every data file of a folder; collect every problem on the way."""
+    from .kinds import kinds
+
     problems: list[Problem] = []
     if not ordner.is_dir():
         raise DatenFehler([Problem(display_path(ordner), 0, "", "Datenordner nicht gefunden")])
-    stile = load_styles(vorlagen, problems)
-
-    def read(path: Path, model: type[BaseModel], required: bool):
-        if not path.exists():
-            if required:
-                problems.append(Problem(display_path(path), 0, "", "Datei fehlt"))
-            return None, None
-        data, zeilen, found = read_yaml(path)
-        problems.extend(found)
-        quelle = Quelle(path, data, zeilen)
-        if data is None:
-            return None, quelle
-        instance, found = validate_model(quelle, model)
-        problems.extend(found)
-        return instance, quelle
-
+    stile = load_styles(templates, problems)
     quellen: dict[str, Quelle] = {}
     ungueltig: set[str] = set()
-    loaded = {}
-    for key, filename, model, required in (
-        (HAUSHALT_DATEI, HAUSHALT_DATEI, Haushalt, False),
-        ("massnahmenkatalog", KATALOG_DATEI, Katalog, False),
-    ):
-        instance, q = read(ordner / filename, model, required)
-        loaded[key] = instance
-        if q:
-            quellen[key] = q
-            if instance is None:
-                ungueltig.add(key)
-    haushalt, katalog = loaded[HAUSHALT_DATEI], loaded["massnahmenkatalog"]
+    dokumente: dict[str, Any] = {}
 
-    papers: dict[str, Vorlage] = {}
-    for path in sorted((ordner / VORLAGEN_ORDNER).glob("*.yaml")):
+    def read(key: str, path: Path, model: type[BaseModel]) -> Any:
         data, zeilen, found = read_yaml(path)
         problems.extend(found)
-        quelle = Quelle(path, data, zeilen)
-        quellen[path.stem] = quelle
+        quelle = quellen[key] = Quelle(path, data, zeilen)
+        if data is None:
+            ungueltig.add(key)
+            return None
+        instance, found = validate_model(quelle, model)
+        problems.extend(found)
+        if instance is None:
+            ungueltig.add(key)
+        return instance
+
+    haushalt = None
+    if (ordner / HAUSHALT_DATEI).exists():
+        haushalt = read(HAUSHALT_DATEI, ordner / HAUSHALT_DATEI, Haushalt)
+
+    # Kinds kept in a fixed file of their own (the catalogue), then the papers in vorlagen/.
+    fixed = {kind.datei: kind for kind in kinds().values() if kind.datei}
+    for filename, kind in fixed.items():
+        name = Path(filename).stem
+        if (ordner / filename).exists():
+            instance = read(name, ordner / filename, kind.model)
+            if instance is not None:
+                dokumente[name] = instance
+    paper_kinds = [art for art, kind in kinds().items() if not kind.datei]
+    for path in sorted((ordner / VORLAGEN_ORDNER).glob("*.yaml")):
+        if path.stem in dokumente or f"{path.stem}.yaml" in fixed:
+            problems.append(Problem(display_path(path), 0, "",
+                                    f"der Name „{path.stem}“ ist für {path.stem}.yaml reserviert"))
+            continue
+        data, zeilen, found = read_yaml(path)
+        problems.extend(found)
+        quelle = quellen[path.stem] = Quelle(path, data, zeilen)
         if data is None:
             continue
         art = data.get("art") if isinstance(data, dict) else None
-        model = VORLAGE_ARTEN.get(art) if isinstance(art, str) else None
-        if model is None:
-            allowed = ", ".join(VORLAGE_ARTEN)
+        if not isinstance(art, str) or art not in paper_kinds:
             meldung = (
                 "Pflichtfeld fehlt" if art is None
-                else f"„{_shown(art)}“ ist keine bekannte Art; erlaubt sind: {allowed}"
+                else f"„{_shown(art)}“ ist keine bekannte Art; erlaubt sind: {', '.join(paper_kinds)}"
             )
             problems.append(quelle.problem(("art",), meldung))
             continue
-        instance, found = validate_model(quelle, model)
+        instance, found = validate_model(quelle, kinds()[art].model)
         problems.extend(found)
         if instance is not None:
-            papers[path.stem] = instance
+            dokumente[path.stem] = instance
         else:
             ungueltig.add(path.stem)
 
-    return Daten(ordner, stile, haushalt, katalog, papers, quellen, ungueltig), problems
+    return Daten(ordner, stile, haushalt, dokumente, quellen, ungueltig), problems

@@ -6,9 +6,7 @@ import io
 from pathlib import Path
 
 from .build import document_names, render_all
-from .context import anlage_titel, dokumentinfo
-from .errors import DatenFehler, Problem, display_path
-from .model import anlagen_of
+from .kinds import anlage_titel, anlagen_of, dokumentinfo
 from .output import build_lock, write_atomic
 from .pdf import convert_to_pdfa
 from .validate import load_and_validate
@@ -22,18 +20,14 @@ def build_mappe(daten_ordner: Path, vorlagen: Path, ausgabe: Path, name: str) ->
 
     daten = load_and_validate(daten_ordner, vorlagen)
     document_names(daten, (name,))  # unknown names get the usual message
-    vorlage = daten.vorlagen.get(name)
-    if vorlage is None:
-        raise DatenFehler([Problem(display_path(daten_ordner), 0, "",
-                                   f"„{name}“ ist keine Vorlage; eine Mappe braucht eine Vorlage")])
-    parts = [name] + [a.dokument for a in anlagen_of(vorlage) if a.dokument]
+    anlagen = anlagen_of(name, daten)
+    parts = [name] + [a.dokument for a in anlagen if a.dokument]
     rendered = render_all(daten, vorlagen, list(dict.fromkeys(parts)))
     pdfs = convert_to_pdfa(rendered, {n: dokumentinfo(n, daten).titel for n in rendered})
 
     writer = PdfWriter()
     titles = {name: dokumentinfo(name, daten).titel}
-    titles |= {a.dokument: f"Anlage: {anlage_titel(a, daten)}" for a in anlagen_of(vorlage)
-               if a.dokument}
+    titles |= {a.dokument: f"Anlage: {anlage_titel(a, daten)}" for a in anlagen if a.dokument}
     for part in dict.fromkeys(parts):
         writer.append(io.BytesIO(pdfs[part]), outline_item=titles[part])
     writer.add_metadata({"/Title": f"Sitzungsmappe: {titles[name]}",

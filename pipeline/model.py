@@ -156,6 +156,7 @@ class Handlungsfeld(Strict):
 
 class Katalog(Strict):
     stil: Code
+    art: Literal["massnahmenkatalog"] = "massnahmenkatalog"
     titel: Pflichttext
     stand: Datum
     handlungsfelder: list[Handlungsfeld] = Field(min_length=1)
@@ -333,23 +334,29 @@ class Ueberschrift(Strict):
     ueberschrift: Pflichttext
 
 
-# Tags of the text-or-block lists below; they appear in pydantic's error locations only.
-UNION_TAGS = ("Absatz", "Block")
+# Tags of the unions below; they appear in pydantic's error locations only.
+UNION_TAGS = ("Absatz", "Block", "Anzahl", "Liste")
+
+# A count of Anlagen, or the list of them; chosen by the value's type, so that a mistake is
+# reported once.
+AnzahlOderAnlagen = Annotated[
+    Annotated[Annotated[int, Field(ge=0)], Tag("Anzahl")] | Annotated[list[Anlage], Tag("Liste")],
+    Discriminator(lambda value: "Liste" if isinstance(value, list) else "Anzahl"),
+]
 
 
 def _absatz_oder_block(value: object) -> str:
     # Choose the branch by the value's type, so that a mistake inside a block is reported once,
     # and not a second time as "muss Text sein".
-    return "Block" if isinstance(value, dict) else "Absatz"
+    # (A model instance comes here when a validated document is serialised for the archive.)
+    return "Block" if isinstance(value, dict | BaseModel) else "Absatz"
 
 
-def absatz_oder(block: type[BaseModel]) -> object:
-    """A list entry that is a paragraph of text, or a mapping of the given block type."""
-    return Annotated[Annotated[Pflichttext, Tag("Absatz")] | Annotated[block, Tag("Block")],
-                     Discriminator(_absatz_oder_block)]
-
-
-AbsatzOderUeberschrift = absatz_oder(Ueberschrift)
+# A list entry that is a paragraph of text, or a mapping of a block type.
+AbsatzOderUeberschrift = Annotated[
+    Annotated[Pflichttext, Tag("Absatz")] | Annotated[Ueberschrift, Tag("Block")],
+    Discriminator(_absatz_oder_block),
+]
 
 
 class Sitzungsvorlage(Strict):
@@ -363,7 +370,8 @@ class Sitzungsvorlage(Strict):
     oeffentlichkeit: Literal[OEFFENTLICHKEIT]  # type: ignore[valid-type]
     beratungsfolge: list[Ausschusstermin] = Field(min_length=1)
     betreff: Pflichttext
-    anlagen: Annotated[int, Field(ge=0)] = 0  # their count, as the form shows it
+    # Their count, as the form shows it, or the Anlagen themselves (the form shows their count).
+    anlagen: AnzahlOderAnlagen = 0
     verfahrensgang: Literal[VERFAHRENSGANG]  # type: ignore[valid-type]
     beschlussantrag: list[Pflichttext] = Field(min_length=1)
     auswirkungen_haushalt: Pflichttext
@@ -383,7 +391,10 @@ class Arbeitsgruppen(Strict):
     arbeitsgruppen: list[Arbeitsgruppe] = Field(min_length=1)
 
 
-AbsatzOderArbeitsgruppen = absatz_oder(Arbeitsgruppen)
+AbsatzOderArbeitsgruppen = Annotated[
+    Annotated[Pflichttext, Tag("Absatz")] | Annotated[Arbeitsgruppen, Tag("Block")],
+    Discriminator(_absatz_oder_block),
+]
 
 
 class Empfehlung(Strict):
@@ -442,24 +453,3 @@ def _fakt(name: str, fakten: dict) -> str | None:
     for part in name.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value if isinstance(value, str) else None
-
-
-Vorlage = Beschlussvorlage | Zwischenbericht | Sitzungsvorlage | Empfehlungen | Pressetext
-VORLAGE_ARTEN: dict[str, type[BaseModel]] = {
-    "beschlussvorlage": Beschlussvorlage,
-    "zwischenbericht": Zwischenbericht,
-    "sitzungsvorlage": Sitzungsvorlage,
-    "empfehlungen": Empfehlungen,
-    "pressetext": Pressetext,
-}
-
-
-def beratungsfolge_of(vorlage: BaseModel) -> list[Beratung | Ausschusstermin]:
-    """The committees a paper passes through (an Anlage or a Pressetext has none of its own)."""
-    return getattr(vorlage, "beratungsfolge", [])
-
-
-def anlagen_of(vorlage: BaseModel) -> list[Anlage]:
-    """The Anlagen a paper lists (a Sitzungsvorlage only counts them)."""
-    anlagen = getattr(vorlage, "anlagen", [])
-    return anlagen if isinstance(anlagen, list) else []

@@ -14,25 +14,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .context import dokumentinfo, statistik
 from .errors import AusgabeFehler, RatsdocError, display_path
+from .kinds import dokumentinfo, kind_of, kinds
 from .load import Daten
-from .model import (
-    Beschlussvorlage,
-    Empfehlungen,
-    Sitzungsvorlage,
-    Zwischenbericht,
-    anlagen_of,
-    beratungsfolge_of,
-)
 from .output import build_lock, write_atomic
 
 SCHEMA = "https://schema.oparl.org/1.1/"
 PREFIX = "ratsdoc"  # vendor extensions are named "ratsdoc:…"
 MIME = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "pdf": "application/pdf"}
-PAPER_TYPES = {"beschlussvorlage": "Beschlussvorlage", "zwischenbericht": "Informationsvorlage",
-               "sitzungsvorlage": "Sitzungsvorlage", "empfehlungen": "Anlage"}
 
 
 def slug(text: str) -> str:
@@ -79,11 +69,13 @@ def _files(base: str, ausgabe: Path, document: str, date: dt.date | None, name: 
 
 def paper(name: str, daten: Daten, ausgabe: Path, base: str) -> dict[str, Any]:
     """The OParl Paper of one paper of the data folder."""
-    vorlage = daten.vorlagen[name]
-    if vorlage.art not in PAPER_TYPES:
-        raise RatsdocError(f"„{name}“ (Art „{vorlage.art}“) ist keine Drucksache; OParl beschreibt "
-                           "nur Drucksachen (Paper)")
-    stil = daten.stile[vorlage.stil]
+    doc = daten.dokumente[name]
+    kind = kind_of(doc)
+    if kind.oparl_typ is None:
+        papers = ", ".join(k.bezeichnung for k in kinds().values() if k.oparl_typ)
+        raise RatsdocError(f"„{name}“ ({kind.bezeichnung}) ist keine Drucksache; OParl "
+                           f"beschreibt nur Drucksachen (Paper): {papers}")
+    stil = daten.stile[doc.stil]
     info = dokumentinfo(name, daten)
     paper_id = f"{base}/paper/{name}"
 
@@ -92,7 +84,7 @@ def paper(name: str, daten: Daten, ausgabe: Path, base: str) -> dict[str, Any]:
 
     main, derived = _files(base, ausgabe, name, info.datum, info.titel)
     auxiliary = []
-    for anlage in anlagen_of(vorlage):
+    for anlage in kind.anlagen(doc):
         if anlage.dokument:
             other = dokumentinfo(anlage.dokument, daten)
             master, pdfs = _files(base, ausgabe, anlage.dokument, other.datum, other.titel)
@@ -100,7 +92,7 @@ def paper(name: str, daten: Daten, ausgabe: Path, base: str) -> dict[str, Any]:
             derived += pdfs
 
     consultations = []
-    for i, beratung in enumerate(beratungsfolge_of(vorlage), 1):
+    for i, beratung in enumerate(kind.beratungsfolge(doc), 1):
         art = getattr(beratung, "beschlussart", None)
         consultation = {
             "id": f"{base}/consultation/{name}-{i}",
@@ -120,9 +112,9 @@ def paper(name: str, daten: Daten, ausgabe: Path, base: str) -> dict[str, Any]:
         "id": paper_id,
         "type": f"{SCHEMA}Paper",
         "name": info.titel,
-        "reference": _reference(vorlage, name),
+        "reference": kind.aktenzeichen(name, doc),
         **({"date": info.datum.isoformat()} if info.datum else {}),
-        "paperType": PAPER_TYPES[vorlage.art],
+        "paperType": kind.oparl_typ,
         "underDirectionOf": [f"{base}/organization/{slug(stil.dienststelle or stil.amt or stil.name)}"],
         "mainFile": main,
         "auxiliaryFile": auxiliary,
@@ -133,39 +125,9 @@ def paper(name: str, daten: Daten, ausgabe: Path, base: str) -> dict[str, Any]:
     if derived:
         # The PDF/A derivatives, linked from their master files by derivativeFile/masterFile.
         result[f"{PREFIX}:abgeleiteteDateien"] = derived
-    if isinstance(vorlage, Beschlussvorlage):
-        result[f"{PREFIX}:finanzielleAuswirkungen"] = _finanzen(vorlage, daten)
-    if isinstance(vorlage, Zwischenbericht) and daten.katalog is not None:
-        stat = statistik(daten.katalog, vorlage.stichtag)
-        result[f"{PREFIX}:massnahmenStatus"] = {
-            "stichtag": vorlage.stichtag.isoformat(),
-            "gesamt": {k: v for k, v in stat["gesamt"].items() if k != "name"},
-            "handlungsfelder": stat["zeilen"],
-        }
+    for key, value in kind.oparl_extras(name, doc, daten).items():
+        result[f"{PREFIX}:{key}"] = value
     return result
-
-
-def _reference(vorlage, name: str) -> str:
-    if isinstance(vorlage, Sitzungsvorlage):
-        return vorlage.nummer
-    if isinstance(vorlage, Empfehlungen):
-        return vorlage.kennzeichnung
-    return vorlage.drucksache or name
-
-
-def _finanzen(vorlage: Beschlussvorlage, daten: Daten) -> dict[str, Any]:
-    fa = vorlage.finanzielle_auswirkungen
-    lines = {(p.produkt, p.sachkonto): p for p in (daten.haushalt.posten if daten.haushalt else [])}
-    return {
-        "finanzmittelNotwendig": bool(fa.posten),
-        "posten": [{"produkt": r.produkt, "sachkonto": r.sachkonto, "hhJahr": r.hh_jahr,
-                    "bezeichnung": lines[(r.produkt, r.sachkonto)].bezeichnung,
-                    "betrag": str(lines[(r.produkt, r.sachkonto)].ansaetze[r.hh_jahr])}
-                   for r in fa.posten],
-        "ausserplanmaessig": bool(fa.deckungsvorschlag),
-        "folgekosten": bool(fa.folgekosten),
-        "erloese": bool(fa.erloese),
-    }
 
 
 def write_paper(name: str, daten: Daten, ausgabe: Path, base: str) -> Path:

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from pipeline.build import render_all, template_for
-from pipeline.context import build_context
+from pipeline.build import render_all
 from pipeline.errors import DatenFehler
+from pipeline.kinds import build_context, template_for
 from pipeline.render import render_html
 from pipeline.validate import load_and_validate
 

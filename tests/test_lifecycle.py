@@ -150,7 +150,8 @@ def test_status_change_then_build_archives_a_new_version(data_repo, tmp_path):
     # One version per document of the first build, plus the catalogue's second one.
     expected = len([d for d in manifest["versionen"] if d["version"] == 1]) + 1
     assert expected == len(list((data_repo / "vorlagen").glob("*.yaml"))) + 2
-    assert check.output == f"Archiv in Ordnung: {expected} Versionen, {expected} Dateien geprüft.\n"
+    # Each version is its .docx and the data snapshot it was rendered from.
+    assert check.output == f"Archiv in Ordnung: {expected} Versionen, {2 * expected} Dateien geprüft.\n"
 
 
 def test_archiv_pruefen_names_an_altered_file(tmp_path):
@@ -247,7 +248,11 @@ def test_comparison_shows_tracked_changes(data_copy, tmp_path):
     assert old_status in deleted
     assert "Wird fortgesetzt" in inserted
     assert any("→Start" in text for text in inserted)
-    assert "Maßnahme 3" in [p.text for p in doc.paragraphs]
+    paragraphs = [p.text for p in doc.paragraphs]
+    # Headed by the measure's number and first line, titled by the catalogue, not a file name.
+    assert any(p.startswith("Maßnahme 3: ") and len(p) > 20 for p in paragraphs)
+    assert paragraphs[0] == ("Änderungsübersicht: Maßnahmenkatalog zur Umsetzung von "
+                             "„Miteinander.Vielfalt.Leben.“")
     assert "Maßnahme 4" not in [p.text for p in doc.paragraphs]
     assert 'w:author="ratsdoc"' in xml
     from .ooxml import validation_errors

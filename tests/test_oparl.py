@@ -116,6 +116,8 @@ def test_oparl_refuses_a_press_text(built):
     result = run("oparl", "pressetext-integrationsplan", "--daten", str(DATA), "--vorlagen",
                  str(TEMPLATES), "--ausgabe", str(built))
     assert result.exit_code == 1
-    assert result.output == ("Fehler: „pressetext-integrationsplan“ (Art „pressetext“) ist keine "
-                             "Drucksache; OParl beschreibt nur Drucksachen (Paper)\n")
+    assert result.output == ("Fehler: „pressetext-integrationsplan“ (Pressetext) ist keine "
+                             "Drucksache; OParl beschreibt nur Drucksachen (Paper): "
+                             "Beschlussvorlage, Empfehlungen (Anlage), Sitzungsvorlage, "
+                             "Zwischenbericht\n")
     assert not (built / "oparl" / "pressetext-integrationsplan.json").exists()

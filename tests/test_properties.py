@@ -9,7 +9,7 @@ from docx import Document
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.context import build_context, dokumentinfo
+from pipeline.kinds import build_context, dokumentinfo
 from pipeline.load import Daten
 from pipeline.model import Katalog, Stil
 from pipeline.render import render_docx
@@ -33,7 +33,7 @@ def catalogue_with(text: str, akteure: str) -> Daten:
                 {"nr": 1, "text": text, "akteure": akteure, "status": "Wird fortgesetzt"}]}]}],
     })
     stil = Stil(name="Stadt", oberhaupt="Bürgermeister", gremien={"GR": "Gemeinderat"})
-    return Daten(TEMPLATES, {STIL: stil}, None, katalog, {})
+    return Daten(TEMPLATES, {STIL: stil}, None, {"massnahmenkatalog": katalog})
 
 
 @settings(max_examples=60, deadline=None, derandomize=True,

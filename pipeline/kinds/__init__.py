@@ -1,0 +1,188 @@
+"""The registry of paper kinds.
+
+Each kind (Beschlussvorlage, Zwischenbericht, Maßnahmenkatalog, …) is one module of this package
+with one `Kind` subclass: its model, its template, its context builder, its checks, the documents
+it depends on, its title as an Anlage and its OParl paper type. The rest of ratsdoc asks the
+registry and never which kind a document is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel
+
+from ..context import Dokumentinfo, autor
+from ..errors import Problem
+
+if TYPE_CHECKING:
+    from ..load import Daten, Quelle
+    from ..model import Anlage
+
+
+# An entry of a comparison: its heading, and its fields by German name.
+Vergleichseintrag = tuple[str, dict[str, str]]
+
+
+class Kind:
+    """One kind of document. Subclasses set the class attributes and override what differs."""
+
+    art: ClassVar[str]  # the value of `art:` in the data file
+    bezeichnung: ClassVar[str]  # German name shown to users
+    model: ClassVar[type[BaseModel]]
+    # A kind kept in one fixed file of the data folder (the catalogue), instead of vorlagen/*.yaml.
+    datei: ClassVar[str | None] = None
+    oparl_typ: ClassVar[str | None] = None  # OParl paperType; None: not a Paper of its own
+    # Placeholders a usable template of this kind must contain.
+    pflicht_platzhalter: ClassVar[tuple[str, ...]] = ()
+    # Placeholder → German description; `ratsdoc vorlagen felder` lists them with example values.
+    felder: ClassVar[dict[str, str]] = {}
+    # Further files of the house style this kind renders besides its .docx (e.g. HTML).
+    weitere_vorlagen: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def template_name(self) -> str:
+        return f"{self.art}.docx"
+
+    def context(self, name: str, doc: Any, daten: Daten) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def info(self, name: str, doc: Any, daten: Daten) -> Dokumentinfo:
+        """What goes into the document's core properties (title, subject, date)."""
+        raise NotImplementedError
+
+    def anlage_titel(self, name: str, doc: Any, daten: Daten) -> str:
+        """The title under which another paper lists this document as its Anlage."""
+        return self.info(name, doc, daten).titel
+
+    def anlagen(self, doc: Any) -> list[Anlage]:
+        """The Anlagen this document lists."""
+        return []
+
+    def beratungsfolge(self, doc: Any) -> list[Any]:
+        """The committees this document passes through (each with gremium, sitzungsdatum)."""
+        return []
+
+    def checks(self, name: str, doc: Any, daten: Daten, quelle: Quelle) -> list[Problem]:
+        """Checks across fields and files that the model alone cannot express."""
+        return []
+
+    def braucht(self, name: str, doc: Any, daten: Daten) -> list[str]:
+        """Other documents whose content this one shows, besides its Anlagen' titles."""
+        return []
+
+    def daten_dateien(self, doc: Any, daten: Daten) -> list[Path]:
+        """Shared data files (not documents) this one reads, e.g. the Haushalt."""
+        return []
+
+    def aktenzeichen(self, name: str, doc: Any) -> str:
+        """The paper's official number (Drucksache), or its name."""
+        return getattr(doc, "drucksache", "") or name
+
+    def oparl_extras(self, name: str, doc: Any, daten: Daten) -> dict[str, Any]:
+        """Vendor extensions of the OParl Paper (keys without the prefix)."""
+        return {}
+
+    def weitere_ausgaben(self, name: str, doc: Any, daten: Daten,
+                         templates: Path) -> dict[str, bytes]:
+        """Further outputs beside the .docx, by file suffix (e.g. the Pressetext's HTML)."""
+        return {}
+
+    def vergleichseintraege(self, snapshot: dict[str, Any]) -> dict[str, Vergleichseintrag] | None:
+        """For `archiv vergleich`: the entries of an archived data snapshot by key, each with a
+        heading and its fields (name → text); None when this kind is not compared."""
+        return None
+
+
+class VorlageMitKopf(Kind):
+    """A paper with Betreff, Beratungsfolge, Beschlussvorschlag, signature and Anlagen."""
+
+    pflicht_platzhalter = ("betreff",)
+
+    def anlagen(self, doc: Any) -> list[Anlage]:
+        return list(doc.anlagen)
+
+    def beratungsfolge(self, doc: Any) -> list[Any]:
+        return list(doc.beratungsfolge)
+
+    def anlage_titel(self, name: str, doc: Any, daten: Daten) -> str:
+        return str(doc.betreff)
+
+    def kopf(self, doc: Any, daten: Daten) -> dict[str, Any]:
+        from ..context import kopf
+
+        return kopf(doc, daten, [anlage_titel(a, daten) for a in doc.anlagen])
+
+
+REGISTRY: dict[str, Kind] = {}
+
+
+def register(cls: type[Kind]) -> type[Kind]:
+    REGISTRY[cls.art] = cls()
+    return cls
+
+
+def kind_of(doc: Any) -> Kind:
+    """The kind of a loaded document (every model has an `art` field)."""
+    return REGISTRY[doc.art]
+
+
+def kinds() -> dict[str, Kind]:
+    _load_kinds()
+    return REGISTRY
+
+
+def _load_kinds() -> None:
+    # Importing the modules registers their kinds.
+    from . import (  # noqa: F401
+        beschlussvorlage,
+        empfehlungen,
+        massnahmenkatalog,
+        pressetext,
+        sitzungsvorlage,
+        zwischenbericht,
+    )
+
+
+
+# --- what the other stages ask ----------------------------------------------------------------
+
+
+def build_context(name: str, daten: Daten) -> dict[str, Any]:
+    doc = daten.dokumente[name]
+    return kind_of(doc).context(name, doc, daten)
+
+
+def dokumentinfo(name: str, daten: Daten) -> Dokumentinfo:
+    doc = daten.dokumente[name]
+    return kind_of(doc).info(name, doc, daten)
+
+
+def anlage_titel(anlage: Anlage, daten: Daten) -> str:
+    if anlage.titel.strip():
+        return anlage.titel
+    assert anlage.dokument is not None
+    doc = daten.dokumente[anlage.dokument]
+    return kind_of(doc).anlage_titel(anlage.dokument, doc, daten)
+
+
+def anlagen_of(name: str, daten: Daten) -> list[Anlage]:
+    doc = daten.dokumente[name]
+    return kind_of(doc).anlagen(doc)
+
+
+def template_for(name: str, daten: Daten, templates: Path) -> Path:
+    """templates/docx/<stil>/<art>.docx"""
+    doc = daten.dokumente[name]
+    return templates / doc.stil / kind_of(doc).template_name
+
+
+def info(titel: str, betreff: str, daten: Daten, doc: Any, datum: dt.date | None,
+         schlagworte: str) -> Dokumentinfo:
+    """Dokumentinfo with the author of the document's house style."""
+    return Dokumentinfo(titel, betreff, autor(daten.stile[doc.stil]), datum, schlagworte)
+
+
+_load_kinds()  # last: the kind modules import the names above

@@ -1,0 +1,64 @@
+"""Pressetext: a press or web text whose facts come from data, as .docx and HTML."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..context import KOERPERSCHAFT_FELDER, datum, koerperschaft
+from ..model import Pressetext, einsetzen, unbekannte_platzhalter
+from . import Kind, info, register
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..errors import Problem
+    from ..load import Daten, Quelle
+
+
+@register
+class PressetextKind(Kind):
+    art = "pressetext"
+    bezeichnung = "Pressetext"
+    model = Pressetext
+    weitere_vorlagen = ("pressetext.html",)
+    pflicht_platzhalter = ("titel",)
+    felder: ClassVar[dict[str, str]] = KOERPERSCHAFT_FELDER | {
+        "titel": "Überschrift",
+        "datum": "Datum TT.MM.JJJJ oder leer",
+        "vorspann": "Vorspann (fett), Fakten eingesetzt",
+        "hinweise": "Hinweise „Hier können Sie …“ (Schleife)",
+        "hinweise[]": "Ein Hinweis",
+        "absaetze": "Absätze, Fakten eingesetzt (Schleife)",
+        "absaetze[]": "Ein Absatz",
+        "kontaktzeile": "Kontaktzeile am Ende",
+    }
+
+    def info(self, name: str, doc: Pressetext, daten: Daten):
+        return info(doc.titel, doc.titel, daten, doc, doc.datum, "Pressetext")
+
+    def checks(self, name: str, doc: Pressetext, daten: Daten, quelle: Quelle) -> list[Problem]:
+        return [quelle.problem(path, f"Platzhalter {{{missing}}} steht nicht unter „fakten“")
+                for path, text in doc.texte()
+                for missing in unbekannte_platzhalter(text, doc.fakten)]
+
+    def context(self, name: str, doc: Pressetext, daten: Daten) -> dict[str, Any]:
+        def fill(text: str) -> str:
+            return einsetzen(text, doc.fakten)
+
+        return {
+            "koerperschaft": koerperschaft(daten.stile[doc.stil]),
+            "titel": doc.titel,
+            "datum": datum(doc.datum) if doc.datum else "",
+            "vorspann": fill(doc.vorspann),
+            "hinweise": doc.hinweise,
+            "absaetze": [fill(a) for a in doc.absaetze],
+            "kontaktzeile": fill(doc.kontaktzeile),
+        }
+
+    def weitere_ausgaben(self, name: str, doc: Pressetext, daten: Daten,
+                         templates: Path) -> dict[str, bytes]:
+        """The web version beside the .docx, from the same context."""
+        from ..render import render_html
+
+        html = templates / doc.stil / self.weitere_vorlagen[0]
+        return {".html": render_html(html, self.context(name, doc, daten))}
