@@ -333,3 +333,64 @@ def init(ordner: Path, stil: str, vorlagen: Path) -> None:
 
     for path in init_folder(ordner, vorlagen, stil):
         click.echo(f"angelegt: {display_path(path)}")
+
+
+@main.group(context_settings=CONTEXT, options_metavar="[OPTIONEN]",
+            subcommand_metavar="BEFEHL [ARGUMENTE]...")
+def vorlagen() -> None:
+    """Word-Vorlagen: verfügbare Platzhalter zeigen, eine eigene Word-Datei prüfen.
+
+    \b
+    Beispiele:
+      ratsdoc vorlagen felder beschlussvorlage
+      ratsdoc vorlagen pruefen briefkopf.docx --art beschlussvorlage
+    """
+
+
+art_argument = click.argument("art", metavar="ART")
+
+
+@vorlagen.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@art_argument
+@daten_option
+@vorlagen_option
+def felder(art: str, daten: Path, vorlagen: Path) -> None:
+    """Zeigt jeden Platzhalter, den eine Art von Vorlage anbietet, mit Beispielwert.
+
+    ART ist z. B. beschlussvorlage, zwischenbericht, massnahmenkatalog. Die Beispielwerte
+    stammen aus den Daten (oder den Beispieldaten des Hausstils). In der Word-Vorlage steht ein
+    Platzhalter als {{ name }}; Einträge mit [] sind Listen, über die eine Schleife läuft.
+
+    \b
+    Beispiel:
+      ratsdoc vorlagen felder beschlussvorlage
+    """
+    from .template_check import placeholders
+
+    for feld in placeholders(art, daten, vorlagen):
+        click.echo(f"{feld.name}\n    {feld.beschreibung}\n    Beispiel: {feld.beispiel}")
+
+
+@vorlagen.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("datei", type=click.Path(path_type=Path, dir_okay=False), metavar="DATEI.docx")
+@click.option("--art", required=True, help="Art der Vorlage, z. B. beschlussvorlage.")
+@daten_option
+@vorlagen_option
+def pruefen(datei: Path, art: str, daten: Path, vorlagen: Path) -> None:
+    """Prüft eine Word-Datei als Vorlage einer Art: Platzhalter, Schreibfehler, Probelauf.
+
+    Exit-Code 0, wenn die Datei so verwendet werden kann; sonst 1 mit der Liste der Probleme.
+
+    \b
+    Beispiel:
+      ratsdoc vorlagen pruefen unser-briefkopf.docx --art beschlussvorlage
+    """
+    from .errors import VorlagenFehler
+    from .template_check import check_template
+
+    problems = check_template(datei, art, daten, vorlagen)
+    if problems:
+        head = "ist als Vorlage der Art „{}“ nicht verwendbar ({} {}):".format(
+            art, len(problems), "Problem" if len(problems) == 1 else "Probleme")
+        raise VorlagenFehler(datei, "\n".join([head, *(f"- {p}" for p in problems)]))
+    click.echo(f"In Ordnung: {display_path(datei)} ist als Vorlage der Art „{art}“ verwendbar.")

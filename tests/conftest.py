@@ -128,3 +128,10 @@ def words(text: str) -> list[str]:
 def letters(text: str) -> str:
     """Only letters and digits, lower case: line breaks and hyphenation vanish."""
     return re.sub(r"[^0-9a-zäöüß]", "", text.lower())
+
+
+def pytest_collection_modifyitems(items) -> None:
+    # Every LibreOffice run takes seconds: those tests are slow as well.
+    for item in items:
+        if item.get_closest_marker("libreoffice"):
+            item.add_marker(pytest.mark.slow)

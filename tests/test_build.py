@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import time
 from collections import Counter
 
@@ -225,6 +227,7 @@ def test_every_output_is_valid_wordprocessingml(built):
         assert validation_errors(built / f"{name}.docx") == [], name
 
 
+@pytest.mark.slow
 def test_two_builds_are_byte_identical(tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
     for out in (first, second):

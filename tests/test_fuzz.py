@@ -9,6 +9,8 @@ for a longer run: RATSDOC_FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz.py
 
 from __future__ import annotations
 
+import pytest
+
 import copy
 import io
 import os
@@ -194,6 +196,7 @@ def write_data(folder: Path, filename: str, path: tuple, value: str) -> None:
         file.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
 
 
+@pytest.mark.slow
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(field=st.sampled_from(FIELDS), value=texts)

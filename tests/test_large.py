@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import resource
 import subprocess
 import sys
@@ -52,6 +54,7 @@ def test_one_megabyte_measure_text_fails_cleanly(data_copy, tmp_path):
                              .replace(",", "."))
 
 
+@pytest.mark.slow
 def test_catalogue_of_5000_measures_builds_in_bounded_memory(data_copy, tmp_path):
     big_catalogue(data_copy, 5000)
     out = tmp_path / "out"
