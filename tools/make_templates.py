@@ -1,14 +1,24 @@
-"""Bootstrap the .docx templates in templates/docx/ once.
+"""Create the .docx templates of the house styles that do not exist yet; never replace one.
 
-The committed templates are the source of truth: clerks edit them in Word or LibreOffice, and
-`ratsdoc build` never regenerates them. Run this only to start over:
+The committed templates in templates/docx/<stil>/ are the source of truth for the layout:
+clerks edit them in Word or LibreOffice, and neither `ratsdoc build` nor this tool ever
+regenerates or overwrites them. A change of layout is made in the .docx itself.
 
-    python tools/make_templates.py [--ziel templates/docx] [--ueberschreiben]
+This tool only bootstraps templates that are missing, for example in a new house style folder
+(then add its stil.yaml) or after a template was deleted on purpose to start it over:
+
+    python tools/make_templates.py [--ziel templates/docx]
+
+Every template that already exists is left byte for byte as it is. The builders below are the
+starting point of a new template, not a copy of the committed ones: those may since have been
+changed by hand.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 from pathlib import Path
 
 from docx import Document
@@ -733,30 +743,55 @@ TEMPLATES = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Word-Vorlagen der Hausstile neu anlegen (einmalig).")
+    parser = argparse.ArgumentParser(
+        add_help=False,
+        description="Fehlende Word-Vorlagen der Hausstile anlegen. Vorhandene Vorlagen werden nie "
+                    "ersetzt: das Layout ändert man in der .docx-Datei selbst, in Word oder "
+                    "LibreOffice.")
+    parser.add_argument("-h", "--hilfe", "--help", action="help", help="diese Hilfe zeigen")
     parser.add_argument("--ziel", type=Path, default=Path("templates/docx"),
-                        help="Ordner der Hausstile")
-    parser.add_argument("--ueberschreiben", action="store_true",
-                        help="vorhandene Vorlagen ersetzen (Änderungen gehen verloren)")
+                        help="Ordner der Hausstile (Standard: templates/docx)")
     args = parser.parse_args()
     for stil, templates in TEMPLATES.items():
         folder = args.ziel / stil
         folder.mkdir(parents=True, exist_ok=True)
         for name, make in templates.items():
             target = folder / name
-            if target.exists() and not args.ueberschreiben:
-                print(f"vorhanden, nicht ersetzt: {target}")
+            if target.exists() or target.is_symlink():
+                print(f"vorhanden, bleibt unverändert: {target}")
                 continue
-            doc = make()
-            # Property children in the order ECMA-376 prescribes (python-docx appends some last).
-            schema_order(doc.element)
-            schema_order(doc.styles.element)
-            for part in (doc.sections[0].header.part, doc.sections[0].footer.part):
-                schema_order(part.element)
-            props = doc.core_properties
-            props.author, props.title, props.comments = "ratsdoc", name, ""
-            doc.save(target)
-            print(f"angelegt: {target}")
+            if create(target, make()):
+                print(f"angelegt: {target}")
+            else:
+                print(f"vorhanden, bleibt unverändert: {target}")
+
+
+def create(target: Path, doc: Document) -> bool:
+    """Write a new template; False, with nothing written, when the file exists by now."""
+    # Property children in the order ECMA-376 prescribes (python-docx appends some last).
+    schema_order(doc.element)
+    schema_order(doc.styles.element)
+    for part in (doc.sections[0].header.part, doc.sections[0].footer.part):
+        schema_order(part.element)
+    props = doc.core_properties
+    props.author, props.title, props.comments = "ratsdoc", target.name, ""
+    # Complete in a temporary file first, then linked into place: os.link refuses an existing
+    # name, so even a template created meanwhile is never replaced, nor left half-written.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make the template private
+    try:
+        with os.fdopen(fd, "wb") as out:
+            doc.save(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(tmp, target)
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+    return True
 
 
 if __name__ == "__main__":
