@@ -1,14 +1,24 @@
-"""Bootstrap the .docx templates in templates/docx/ once.
+"""Create the .docx templates of the house styles that do not exist yet; never replace one.
 
-The committed templates are the source of truth: clerks edit them in Word or LibreOffice, and
-`ratsdoc build` never regenerates them. Run this only to start over:
+The committed templates in templates/docx/<stil>/ are the source of truth for the layout:
+clerks edit them in Word or LibreOffice, and neither `ratsdoc build` nor this tool ever
+regenerates or overwrites them. A change of layout is made in the .docx itself.
 
-    python tools/make_templates.py [--ziel templates/docx] [--ueberschreiben]
+This tool only bootstraps templates that are missing, for example in a new house style folder
+(then add its stil.yaml) or after a template was deleted on purpose to start it over:
+
+    python tools/make_templates.py [--ziel templates/docx]
+
+Every template that already exists is left byte for byte as it is. The builders below are the
+starting point of a new template, not a copy of the committed ones: those may since have been
+changed by hand.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 from pathlib import Path
 
 from docx import Document
@@ -80,14 +90,16 @@ def new_document(landscape: bool = False) -> Document:
     numbering._element = parse_xml(NUMBERING)
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    # The header (two lines and a rule) ends about 1.85 cm from the top edge: the top margin
+    # leaves a gap below it, so that text and repeated table header rows never touch the rule.
     if landscape:
         section.orientation = WD_ORIENT.LANDSCAPE
         section.page_width, section.page_height = Cm(29.7), Cm(21.0)
-        margins = (Cm(1.5), Cm(1.5), Cm(1.8), Cm(1.5))
+        margins = (Cm(1.5), Cm(1.5), Cm(2.4), Cm(1.5))
     else:
-        margins = (Cm(2.5), Cm(2.0), Cm(2.0), Cm(2.0))
+        margins = (Cm(2.5), Cm(2.0), Cm(2.6), Cm(2.0))
     section.left_margin, section.right_margin, section.top_margin, section.bottom_margin = margins
-    section.header_distance, section.footer_distance = Cm(1.0), Cm(1.0)
+    section.header_distance, section.footer_distance = Cm(0.8), Cm(1.0)
     _styles(doc)
     # Remove the default empty first paragraph.
     body = doc.element.body
@@ -178,8 +190,14 @@ def para(container, text="", style="Normal", align=None, keep_next=False):
     if align:
         p.alignment = align
     if keep_next:
-        p.paragraph_format.keep_with_next = True
+        keep_together(p)
     return p
+
+
+def keep_together(paragraph):
+    """Keep the paragraph whole and on the same page as the next one (in a table: the next row)."""
+    paragraph.paragraph_format.keep_with_next = True
+    paragraph.paragraph_format.keep_together = True
 
 
 def tag(container, text):
@@ -280,9 +298,13 @@ def add_row(t, widths_cm, texts, style="Tabellentext"):
     return row
 
 
-def tag_row(t, widths_cm, text):
-    """A table row that holds only a {%tr … %} tag in its first cell."""
-    return add_row(t, widths_cm, [text] + [""] * (len(widths_cm) - 1))
+def tag_row(t, widths_cm, text, hint=""):
+    """A table row that holds only a {%tr … %} tag in its first cell (and a hint for the clerk
+    in its third: docxtpl replaces the whole row by the tag)."""
+    cells = [text] + [""] * (len(widths_cm) - 1)
+    if hint:
+        cells[2] = hint
+    return add_row(t, widths_cm, cells)
 
 
 def shade(cell, color):
@@ -294,19 +316,32 @@ def repeat_header(row):
     trPr = row._tr.get_or_add_trPr()
     trPr.append(parse_xml(f'<w:tblHeader {nsdecls("w")}/>'))
     cant_split(row)
+    keep_row_with_next(row)  # never a header row alone at the foot of a page
+
+
+def keep_row_with_next(row):
+    """Word and LibreOffice keep a row on the page of the next row when its paragraphs say so."""
+    for cell in row.cells:
+        for p in cell.paragraphs:
+            keep_together(p)
 
 
 def cant_split(row):
     trPr = row._tr.get_or_add_trPr()
     trPr.append(parse_xml(f'<w:cantSplit {nsdecls("w")}/>'))
+    return row
 
 
 def no_borders(t):
     t.style = t.part.document.styles["Normal Table"]
 
 
-def blocks(doc, var):
-    """Paragraphs and bullet lists of a list of blocks (see pipeline.context.blocks)."""
+def blocks(doc, var, keep_last=None):
+    """Paragraphs and bullet lists of a list of blocks (see pipeline.context.blocks).
+
+    keep_last: a condition (inside the loop) under which a paragraph stays with what follows,
+    e.g. "loop.last" for the text right before the signature.
+    """
     tag(doc, f"{{%p for b in {var} %}}")
     tag(doc, "{%p if b.liste %}")
     tag(doc, "{%p for punkt in b.liste %}")
@@ -317,7 +352,14 @@ def blocks(doc, var):
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p else %}")
-    para(doc, "{{ b.absatz }}")
+    if keep_last:
+        tag(doc, f"{{%p if {keep_last} %}}")
+        para(doc, "{{ b.absatz }}", keep_next=True)
+        tag(doc, "{%p else %}")
+        para(doc, "{{ b.absatz }}")
+        tag(doc, "{%p endif %}")
+    else:
+        para(doc, "{{ b.absatz }}")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")
 
@@ -329,9 +371,9 @@ def optional(doc, condition, text, style="Normal"):
     tag(doc, "{%p endif %}")
 
 
-def lines(doc, var, style="Normal"):
+def lines(doc, var, style="Normal", keep_next=False):
     tag(doc, f"{{%p for zeile in {var} %}}")
-    para(doc, "{{ zeile }}", style=style)
+    para(doc, "{{ zeile }}", style=style, keep_next=keep_next)
     tag(doc, "{%p endfor %}")
 
 
@@ -349,8 +391,9 @@ def beratungsfolge(doc, title):
     lines(doc, "beschlussvorschlag")
 
 
-def unterschrift(doc):
-    para(doc, "gez. {{ unterzeichner.name }}", style="Unterschrift")
+def unterschrift(doc, prefix="gez. "):
+    """The signature; the paragraph or table row before it must keep with it (see callers)."""
+    para(doc, prefix + "{{ unterzeichner.name }}", style="Unterschrift", keep_next=True)
     para(doc, "{{ unterzeichner.funktion }}")
 
 
@@ -384,16 +427,16 @@ def beschlussvorlage() -> Document:
                   style="Tabellenkopf")
     for cell in row.cells:
         shade(cell, "F2F2F2")
-    cant_split(row)
+    keep_row_with_next(cant_split(row))  # the periods stay above their steps
     add_row(t, widths, [f"{{{{ reihe.schritte[{i}] }}}}" for i in range(3)])
     tag_row(t, widths, "{%tr endfor %}")
     tag(doc, "{%p endif %}")
 
     tag(doc, "{%p if budget %}")
     para(doc, "Budget:", style="Abschnitt")
-    blocks(doc, "budget")
+    blocks(doc, "budget", keep_last="loop.last and not schluss")
     tag(doc, "{%p endif %}")
-    blocks(doc, "schluss")
+    blocks(doc, "schluss", keep_last="loop.last")
     unterschrift(doc)
 
     heading = para(doc, "Finanzielle Auswirkungen:", style="Dokumentart")
@@ -449,7 +492,10 @@ def zwischenbericht() -> Document:
     para(doc, "Der {{ katalog.titel }} (Stand {{ katalog.stand }}) umfasst "
          "{{ statistik.massnahmen }} Maßnahmen in {{ statistik.handlungsfelder }} "
          "Handlungsfeldern. Sie verteilen sich wie folgt auf den Stand der Umsetzung:")
-    widths = [4.3] + [2.25] * 5 + [1.45]
+    # Every header word fits its column at 8 pt ("Abgeschlossen" needs 2.1 cm plus 0.4 cm of
+    # cell margins), a Handlungsfeld name of two words per line at 9 pt; together the columns
+    # are exactly the text width of 16.5 cm.
+    widths = [5.0, 2.6, 1.7, 1.7, 1.7, 2.2, 1.6]
     t = table(doc, widths, ["Handlungsfeld"] + [label for _, label in KATEGORIE_SPALTEN]
               + ["Summe"])
     for cell in t.rows[0].cells:
@@ -488,14 +534,20 @@ def zwischenbericht() -> Document:
     para(doc, "Abbildung: Maßnahmen je Handlungsfeld nach Stand der Umsetzung",
          style="Kleingedruckt", align=WD_ALIGN_PARAGRAPH.CENTER)
 
-    for var, title in (("abgeschlossen", "Abgeschlossene Maßnahmen"),
-                       ("nicht_begonnen", "Noch nicht umgesetzte Maßnahmen")):
+    for var, title, last in (("abgeschlossen", "Abgeschlossene Maßnahmen", False),
+                             ("nicht_begonnen", "Noch nicht umgesetzte Maßnahmen", True)):
         para(doc, f"{title} ({{{{ {var}|length }}}}):", style="Abschnitt")
         widths = [1.2, 11.0, 4.3]
         t = table(doc, widths, ["Nr.", "Maßnahme", "Status der Umsetzung"])
         tag_row(t, widths, f"{{%tr for m in {var} %}}")
-        row = add_row(t, widths, ["{{ m.nr }}", "{{ m.text }}", "{{ m.status }}"])
-        cant_split(row)
+        texts = ["{{ m.nr }}", "{{ m.text }}", "{{ m.status }}"]
+        if last:  # the table right before the signature: its last row goes with the signature
+            tag_row(t, widths, "{%tr if loop.last %}")
+            keep_row_with_next(cant_split(add_row(t, widths, texts)))
+            tag_row(t, widths, "{%tr else %}")
+        cant_split(add_row(t, widths, texts))
+        if last:
+            tag_row(t, widths, "{%tr endif %}")
         tag_row(t, widths, "{%tr endfor %}")
 
     unterschrift(doc)
@@ -506,8 +558,7 @@ def zwischenbericht() -> Document:
 def massnahmenkatalog() -> Document:
     doc = new_document(landscape=True)
     header_and_footer(doc, "Maßnahmenkatalog", "{{ titel }} · Stand: {{ stand }}")
-    title = para(doc, "{{ titel }}", style="Dokumentart")
-    title.paragraph_format.space_before = Pt(36)
+    para(doc, "{{ titel }}", style="Dokumentart")
     para(doc, "Stand: {{ stand }}", style="Betreff")
     para(doc, "Status der Umsetzung (Farben der Spalte „Status der Umsetzung“):",
          style="Abschnitt")
@@ -518,30 +569,36 @@ def massnahmenkatalog() -> Document:
     tag_row(t, widths, "{%tr endfor %}")
 
     tag(doc, "{%p for hf in handlungsfelder %}")
+    # Each Handlungsfeld starts on a new page (style "Handlungsfeld"), the first one right
+    # under the legend.
+    tag(doc, "{%p if loop.first %}")
+    heading = para(doc, "Handlungsfeld „{{ hf.name }}“", style="Handlungsfeld")
+    heading.paragraph_format.page_break_before = False
+    heading.paragraph_format.space_before = Pt(18)
+    tag(doc, "{%p else %}")
     para(doc, "Handlungsfeld „{{ hf.name }}“", style="Handlungsfeld")
+    tag(doc, "{%p endif %}")
     para(doc, "Vision:", style="Abschnitt")
-    lines(doc, "hf.vision")
+    lines(doc, "hf.vision", keep_next=True)
     widths = [5.2, 1.0, 10.0, 6.3, 4.2]
     t = table(doc, widths, ["Ziele und zukünftiger Bedarf", "Nr.",
                             "Maßnahmen/Impulse/Projektideen", "Akteurinnen und Akteure",
                             "Status der Umsetzung"])
     tag_row(t, widths, "{%tr for z in hf.ziele %}")
     tag_row(t, widths, "{%tr for m in z.massnahmen %}")
-    row = add_row(t, widths, ["{% vm %}{{ z.ziel }}", "{{ m.nr }}", "", "{{ m.akteure }}",
-                              "{% cellbg m.farbe %}{{ m.status }}"])
-    cant_split(row)
-    cell = row.cells[2]
-    first = cell.paragraphs[0]
-    first.add_run("{%p for zeile in m.zeilen %}")
-    for text, style in (("{%p if zeile.art == 'punkt' %}", "Tabellentext"),
-                        ("{{ zeile.text }}", "Katalog Aufzählung"),
-                        ("{%p elif zeile.art == 'fortschritt' %}", "Tabellentext"),
-                        ("{{ zeile.text }}", "Katalog Fortschritt"),
-                        ("{%p else %}", "Tabellentext"),
-                        ("{{ zeile.text }}", "Tabellentext"),
-                        ("{%p endif %}", "Tabellentext"),
-                        ("{%p endfor %}", "Tabellentext")):
-        cell.add_paragraph(text, style=style)
+    # The goal cell is merged over its measures, so a page break inside a goal would leave
+    # the measures on the next page without their goal: every row but a goal's last keeps
+    # with the next one, and a goal breaks across pages only when it is longer than a page.
+    # The two rows are the same otherwise: change both.
+    # docxtpl drops a tag row whole, so the hints in it are for the clerk only.
+    tag_row(t, widths, "{%tr if not loop.last %}",
+            hint="Jede Maßnahme eines Ziels außer der letzten: „Absatz mit nächstem "
+                 "zusammenhalten“, damit ein Ziel nicht über einen Seitenumbruch läuft.")
+    keep_row_with_next(measure_row(t, widths))
+    tag_row(t, widths, "{%tr else %}",
+            hint="Die letzte Maßnahme eines Ziels: danach darf die Seite umbrechen.")
+    measure_row(t, widths)
+    tag_row(t, widths, "{%tr endif %}")
     tag_row(t, widths, "{%tr endfor %}")
     tag_row(t, widths, "{%tr endfor %}")
     tag(doc, "{%p if hf.weitere_massnahmen %}")
@@ -558,6 +615,27 @@ def massnahmenkatalog() -> Document:
     lines(doc, "schlussbemerkung")
     tag(doc, "{%p endif %}")
     return doc
+
+
+def measure_row(t, widths):
+    """One measure of the catalogue: goal (merged over the goal's measures), Nr., text lines,
+    actors, status on its category's colour."""
+    row = add_row(t, widths, ["{% vm %}{{ z.ziel }}", "{{ m.nr }}", "", "{{ m.akteure }}",
+                              "{% cellbg m.farbe %}{{ m.status }}"])
+    cant_split(row)
+    cell = row.cells[2]
+    first = cell.paragraphs[0]
+    first.add_run("{%p for zeile in m.zeilen %}")
+    for text, style in (("{%p if zeile.art == 'punkt' %}", "Tabellentext"),
+                        ("{{ zeile.text }}", "Katalog Aufzählung"),
+                        ("{%p elif zeile.art == 'fortschritt' %}", "Tabellentext"),
+                        ("{{ zeile.text }}", "Katalog Fortschritt"),
+                        ("{%p else %}", "Tabellentext"),
+                        ("{{ zeile.text }}", "Tabellentext"),
+                        ("{%p endif %}", "Tabellentext"),
+                        ("{%p endfor %}", "Tabellentext")):
+        cell.add_paragraph(text, style=style)
+    return row
 
 
 def aenderungsuebersicht() -> Document:
@@ -599,12 +677,13 @@ def sitzungsvorlage() -> Document:
     tag(doc, "{%p for b in sachdarstellung %}")
     tag(doc, "{%p if b.ueberschrift %}")
     para(doc, "{{ b.ueberschrift }}", style="Abschnitt")
+    tag(doc, "{%p elif loop.last %}")
+    para(doc, "{{ b.absatz }}", keep_next=True)  # stays with the signature
     tag(doc, "{%p else %}")
     para(doc, "{{ b.absatz }}")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")
-    para(doc, "{{ unterzeichner.name }}", style="Unterschrift")
-    para(doc, "{{ unterzeichner.funktion }}")
+    unterschrift(doc, prefix="")
     return doc
 
 
@@ -664,30 +743,55 @@ TEMPLATES = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Word-Vorlagen der Hausstile neu anlegen (einmalig).")
+    parser = argparse.ArgumentParser(
+        add_help=False,
+        description="Fehlende Word-Vorlagen der Hausstile anlegen. Vorhandene Vorlagen werden nie "
+                    "ersetzt: das Layout ändert man in der .docx-Datei selbst, in Word oder "
+                    "LibreOffice.")
+    parser.add_argument("-h", "--hilfe", "--help", action="help", help="diese Hilfe zeigen")
     parser.add_argument("--ziel", type=Path, default=Path("templates/docx"),
-                        help="Ordner der Hausstile")
-    parser.add_argument("--ueberschreiben", action="store_true",
-                        help="vorhandene Vorlagen ersetzen (Änderungen gehen verloren)")
+                        help="Ordner der Hausstile (Standard: templates/docx)")
     args = parser.parse_args()
     for stil, templates in TEMPLATES.items():
         folder = args.ziel / stil
         folder.mkdir(parents=True, exist_ok=True)
         for name, make in templates.items():
             target = folder / name
-            if target.exists() and not args.ueberschreiben:
-                print(f"vorhanden, nicht ersetzt: {target}")
+            if target.exists() or target.is_symlink():
+                print(f"vorhanden, bleibt unverändert: {target}")
                 continue
-            doc = make()
-            # Property children in the order ECMA-376 prescribes (python-docx appends some last).
-            schema_order(doc.element)
-            schema_order(doc.styles.element)
-            for part in (doc.sections[0].header.part, doc.sections[0].footer.part):
-                schema_order(part.element)
-            props = doc.core_properties
-            props.author, props.title, props.comments = "ratsdoc", name, ""
-            doc.save(target)
-            print(f"angelegt: {target}")
+            if create(target, make()):
+                print(f"angelegt: {target}")
+            else:
+                print(f"vorhanden, bleibt unverändert: {target}")
+
+
+def create(target: Path, doc: Document) -> bool:
+    """Write a new template; False, with nothing written, when the file exists by now."""
+    # Property children in the order ECMA-376 prescribes (python-docx appends some last).
+    schema_order(doc.element)
+    schema_order(doc.styles.element)
+    for part in (doc.sections[0].header.part, doc.sections[0].footer.part):
+        schema_order(part.element)
+    props = doc.core_properties
+    props.author, props.title, props.comments = "ratsdoc", target.name, ""
+    # Complete in a temporary file first, then linked into place: os.link refuses an existing
+    # name, so even a template created meanwhile is never replaced, nor left half-written.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make the template private
+    try:
+        with os.fdopen(fd, "wb") as out:
+            doc.save(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(tmp, target)
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+    return True
 
 
 if __name__ == "__main__":
