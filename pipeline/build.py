@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .archive import Archiv, Version, file_hashes, git_commit, remove_stale_temp_files
 from .errors import DatenFehler, Problem, display_path
-from .kinds import anlagen_of, build_context, dokumentinfo, kind_of, template_for
+from .kinds import anlagen_of, as_of, build_context, dokumentinfo, kind_of, template_for
 from .load import STIL_DATEI, Daten
 from .output import build_lock, write_atomic
 from .render import render_docx
@@ -27,6 +27,7 @@ class Ergebnis:
     pdf: Path | None = None
     archiviert: Version | None = None
     weitere: tuple[Path, ...] = ()  # further outputs written beside the .docx (e.g. HTML)
+    festgeschrieben: str | None = None  # submitted (time): not rendered again
 
 
 def document_names(daten: Daten, requested: tuple[str, ...] = ()) -> list[str]:
@@ -66,6 +67,7 @@ def input_files(name: str, daten: Daten, templates: Path) -> list[Path]:
 def snapshot(name: str, daten: Daten) -> bytes:
     """The data a version was rendered from, as JSON: the document and what it shows."""
     doc = daten.dokumente[name]
+    daten = as_of(daten, kind_of(doc).stichtag(doc))
     payload = {
         "format": 1,
         "dokument": name,
@@ -124,69 +126,122 @@ def render_all(daten: Daten, templates: Path, names: list[str]) -> dict[str, byt
     }
 
 
-def check(daten_ordner: Path, templates: Path) -> list[str]:
-    """Validate data and templates by rendering everything in memory."""
+def check(daten_ordner: Path, templates: Path, ausgabe: Path) -> tuple[list[str], list[str]]:
+    """Validate data and templates by rendering everything in memory; (names, warnings)."""
     daten = load_and_validate(daten_ordner, templates)
     names = document_names(daten)
+    archiv = Archiv.open(ausgabe)
+    daten.fassungen = {n: archiv.einreichung(n).fassung for n in names}
     render_all(daten, templates, names)
     for name in names:
         doc = daten.dokumente[name]
         kind_of(doc).weitere_ausgaben(name, doc, daten, templates)
-    return names
+    return names, warnings(daten, templates, archiv, names)
+
+
+@dataclass
+class Bericht:
+    """What a build did, document by document, and what the clerk should look at."""
+
+    ergebnisse: list[Ergebnis] = field(default_factory=list)
+    warnungen: list[str] = field(default_factory=list)
+    hinweise: list[str] = field(default_factory=list)
 
 
 def build(daten_ordner: Path, ausgabe: Path, templates: Path, requested: tuple[str, ...] = (),
-          pdf: bool = False) -> list[Ergebnis]:
+          pdf: bool = False) -> Bericht:
     """Build documents into the output folder and archive them.
 
     Everything is rendered (and converted to PDF) in memory first; only then, under the build
-    lock, are files written, each one atomically.
+    lock, are files written, each one atomically. A submitted paper is never rendered again.
     """
     daten = load_and_validate(daten_ordner, templates)
     names = document_names(daten, requested)
+    bericht = Bericht()
+    archiv = Archiv.open(ausgabe)
+    frozen = {n: state for n in names if (state := archiv.einreichung(n)).version is not None}
+    daten.fassungen = {n: archiv.einreichung(n).fassung for n in names}
+    bericht.warnungen = warnings(daten, templates, archiv, names)
+    live = [n for n in names if n not in frozen]
     # Documents whose inputs are unchanged since the last build are not rendered again.
     cache = _read_cache(ausgabe)
-    keys = {name: cache_key(name, daten, templates) for name in names}
-    rendered = {name: data for name in names
+    keys = {name: cache_key(name, daten, templates) for name in live}
+    rendered = {name: data for name in live
                 if (data := _cached_output(ausgabe, name, keys[name], cache)) is not None}
-    rendered |= render_all(daten, templates, [n for n in names if n not in rendered])
-    rendered = {name: rendered[name] for name in names}
+    rendered |= render_all(daten, templates, [n for n in live if n not in rendered])
+    rendered = {name: rendered[name] for name in live}
     further = {name: kind_of(daten.dokumente[name]).weitere_ausgaben(
-        name, daten.dokumente[name], daten, templates) for name in names}
+        name, daten.dokumente[name], daten, templates) for name in live}
+    # A PDF is only ever the conversion of exactly the .docx beside it (and in the archive).
     pdfs: dict[str, bytes] = {}
     if pdf:
         from .pdf import convert_to_pdfa
 
-        # Only documents whose .docx changed (or whose PDF is missing) go through LibreOffice.
-        stale = {n: d for n, d in rendered.items() if not _up_to_date(ausgabe, n, d)}
+        stale = {n: d for n, d in rendered.items() if not _pdf_up_to_date(ausgabe, n, d, cache)}
         pdfs = convert_to_pdfa(stale, {n: dokumentinfo(n, daten).titel for n in stale})
     commit = git_commit(daten_ordner)
-    results = []
     with build_lock(ausgabe):
         remove_stale_temp_files(ausgabe)
         archiv = Archiv.open(ausgabe)
+        bericht.hinweise += archiv.recover()
+        archiv.require_intact()
+        for name, state in frozen.items():
+            assert state.version is not None
+            restored = _write_if_changed(ausgabe / f"{name}.docx",
+                                         (archiv.ordner / state.version.docx).read_bytes())
+            bericht.ergebnisse.append(Ergebnis(name, ausgabe / f"{name}.docx", restored,
+                                               festgeschrieben=state.zeit))
         for name, data in rendered.items():
             target = ausgabe / f"{name}.docx"
-            pdf_path = ausgabe / f"{name}.pdf" if pdf else None
-            if pdf_path is not None and name in pdfs:
-                write_atomic(pdf_path, pdfs[name])  # the PDF first: a .docx up to date vouches for it
+            entry = cache.setdefault(name, {})
+            pdf_path: Path | None = ausgabe / f"{name}.pdf"
+            if name in pdfs:
+                write_atomic(ausgabe / f"{name}.pdf", pdfs[name])
+                entry["pdf_aus"] = _sha(data)
+            elif entry.get("pdf_aus") != _sha(data) or not (ausgabe / f"{name}.pdf").exists():
+                (ausgabe / f"{name}.pdf").unlink(missing_ok=True)  # never a PDF of other bytes
+                entry.pop("pdf_aus", None)
+                pdf_path = None
             changed = _write_if_changed(target, data)
             written = tuple(path for suffix, content in further[name].items()
                             if _write_if_changed(path := ausgabe / f"{name}{suffix}", content))
-            pdf_data = pdf_path.read_bytes() if pdf_path else None
+            pdf_data = pdf_path.read_bytes() if pdf_path and pdf else None
             version = archiv.file(name, data, dokumentinfo(name, daten).datum,
                                   file_hashes(input_files(name, daten, templates)), commit,
-                                  pdf_data, snapshot(name, daten))
-            results.append(Ergebnis(name, target, changed, pdf_path, version, written))
-            cache[name] = {"schluessel": keys[name], "sha256": hashlib.sha256(data).hexdigest()}
-        archiv.save()
+                                  pdf_data, data if pdf_data else None, snapshot(name, daten))
+            bericht.ergebnisse.append(Ergebnis(name, target, changed, pdf_path if pdf else None,
+                                               version, written))
+            entry |= {"schluessel": keys[name], "sha256": _sha(data)}
         write_atomic(ausgabe / CACHE_NAME, json.dumps(cache, indent=1).encode("utf-8"))
-    return results
+    return bericht
 
 
-def _up_to_date(ausgabe: Path, name: str, data: bytes) -> bool:
-    docx, pdf = ausgabe / f"{name}.docx", ausgabe / f"{name}.pdf"
-    return docx.exists() and pdf.exists() and docx.read_bytes() == data
+def warnings(daten: Daten, templates: Path, archiv: Archiv, names: list[str]) -> list[str]:
+    """Placeholders left in papers not yet submitted; data changed after a submission."""
+    from .record import changed_inputs, german_time, placeholders
+
+    found = []
+    for name in names:
+        state = archiv.einreichung(name)
+        if state.version is None:
+            found += [f"{p} (vor dem Einreichen ersetzen)" for p in placeholders(name, daten)]
+            continue
+        own = display_path(daten.quellen[name].pfad)
+        current = file_hashes(input_files(name, daten, templates))
+        if own in changed_inputs(state.version.eingaben, current):
+            found.append(f"{own}: nach der Einreichung am {german_time(state.zeit)} geändert; "
+                         f"die eingereichte Fassung bleibt unverändert (eine neue Fassung: "
+                         f"ratsdoc einreichen {name} --neufassung)")
+    return found
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _pdf_up_to_date(ausgabe: Path, name: str, data: bytes, cache: dict) -> bool:
+    """The PDF in output/ was converted from exactly these .docx bytes."""
+    return (ausgabe / f"{name}.pdf").exists() and cache.get(name, {}).get("pdf_aus") == _sha(data)
 
 
 def _write_if_changed(target: Path, data: bytes) -> bool:

@@ -65,8 +65,16 @@ def build(namen: tuple[str, ...], daten: Path, vorlagen: Path, ausgabe: Path, pd
       ratsdoc build massnahmenkatalog --ausgabe /tmp/papiere
     """
     from .build import build as run_build
+    from .record import german_time
 
-    for result in run_build(daten, ausgabe, vorlagen, namen, pdf=pdf):
+    bericht = run_build(daten, ausgabe, vorlagen, namen, pdf=pdf)
+    for note in bericht.hinweise:
+        click.echo(f"Hinweis: {note}")
+    for result in bericht.ergebnisse:
+        if result.festgeschrieben is not None:
+            click.echo(f"festgeschrieben: {result.name} (eingereicht am "
+                       f"{german_time(result.festgeschrieben)})")
+            continue
         state = "geschrieben" if result.geaendert else "unverändert"
         click.echo(f"{state}: {display_path(result.pfad)}")
         for path in result.weitere:
@@ -74,12 +82,19 @@ def build(namen: tuple[str, ...], daten: Path, vorlagen: Path, ausgabe: Path, pd
         if result.archiviert is not None:
             click.echo(f"archiviert: {display_path(ausgabe / 'archiv' / result.archiviert.docx)} "
                        f"(Version {result.archiviert.version})")
+    _warn(bericht.warnungen)
+
+
+def _warn(warnungen: list[str]) -> None:
+    for warning in warnungen:
+        click.echo(f"Warnung: {warning}", err=True)
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
 @daten_option
 @vorlagen_option
-def check(daten: Path, vorlagen: Path) -> None:
+@ausgabe_option
+def check(daten: Path, vorlagen: Path, ausgabe: Path) -> None:
     """Prüft Daten und Vorlagen, ohne etwas zu schreiben.
 
     Dabei wird jedes Dokument probeweise im Speicher erzeugt, so dass auch Platzhalter in den
@@ -91,8 +106,46 @@ def check(daten: Path, vorlagen: Path) -> None:
     """
     from .build import check as run_check
 
-    names = run_check(daten, vorlagen)
+    names, warnungen = run_check(daten, vorlagen, ausgabe)
     click.echo(f"In Ordnung: {len(names)} Dokumente ({', '.join(names)}).")
+    _warn(warnungen)
+
+
+@main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("name")
+@click.option("--neufassung", is_flag=True,
+              help="Eine eingereichte Vorlage wieder freigeben, als „Neufassung“ markiert.")
+@daten_option
+@vorlagen_option
+@ausgabe_option
+def einreichen(name: str, neufassung: bool, daten: Path, vorlagen: Path, ausgabe: Path) -> None:
+    """Reicht eine Vorlage ein: ihre aktuelle Fassung wird festgeschrieben.
+
+    Danach erzeugt „ratsdoc build“ diese Vorlage nie wieder neu, was sich auch an Daten oder
+    Word-Vorlagen ändert. Eingereicht werden kann nur, was keine Platzhalter in eckigen Klammern
+    mehr enthält und dessen Sitzungstermine feststehen. Mit --neufassung wird eine eingereichte
+    Vorlage wieder freigegeben; sie trägt dann den Vermerk „Neufassung“.
+
+    \b
+    Beispiele:
+      ratsdoc build integrationsplan-2020 && ratsdoc einreichen integrationsplan-2020
+      ratsdoc einreichen integrationsplan-2020 --neufassung
+    """
+    from .archive import file_hashes
+    from .build import document_names, input_files
+    from .record import german_time, revise, submit
+    from .validate import load_and_validate
+
+    geladen = load_and_validate(daten, vorlagen)
+    document_names(geladen, (name,))
+    if neufassung:
+        fassung = revise(name, ausgabe)
+        click.echo(f"Neufassung ({fassung}. Fassung) von „{name}“ begonnen; „ratsdoc build "
+                   f"{name}“ erzeugt sie, „ratsdoc einreichen {name}“ reicht sie ein.")
+        return
+    done = submit(name, geladen, ausgabe, file_hashes(input_files(name, geladen, vorlagen)))
+    click.echo(f"eingereicht: {name} Version v{done.version} am {german_time(done.zeit)}; sie "
+               "wird nicht mehr verändert.")
 
 
 @main.group(context_settings=CONTEXT, options_metavar="[OPTIONEN]",
@@ -153,6 +206,19 @@ def pruefen(ausgabe: Path) -> None:
     click.echo(f"Archiv in Ordnung: {len(archive.versionen)} Versionen, {count} Dateien geprüft.")
 
 
+erzwingen_option = click.option(
+    "--erzwingen", is_flag=True,
+    help="Auch ein Datum vor der letzten Änderung oder vor dem Stand des Katalogs übernehmen "
+    "(wird im Verlauf vermerkt).")
+
+
+def _report(bericht) -> None:
+    for change, old in bericht.uebernommen:
+        click.echo(f"Maßnahme {change.nr}: „{old}“ → „{change.status}“ ({change.datum:%d.%m.%Y})")
+    for note in bericht.uebersprungen:
+        click.echo(f"Hinweis: {note}")
+
+
 @main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
 @click.argument("nr", type=int)
 @click.argument("status")
@@ -161,9 +227,10 @@ def pruefen(ausgabe: Path) -> None:
 @click.option("--datum", help="Datum der Änderung, TT.MM.JJJJ (Vorgabe: heute).")
 @click.option("--notiz", default="", help="Notiz für den Verlauf.")
 @click.option("--fortschritt", default="", help="Fortschrittsnotiz (→ …) an den Maßnahmentext anfügen.")
+@erzwingen_option
 @daten_option
 def status(nr: int, status: str, kategorie: str | None, datum: str | None, notiz: str,
-           fortschritt: str, daten: Path) -> None:
+           fortschritt: str, erzwingen: bool, daten: Path) -> None:
     """Ändert den Status einer Maßnahme im Maßnahmenkatalog und schreibt den Verlauf fort.
 
     Die Datei behält Kommentare, Reihenfolge und Layout; nur die geänderten Zeilen und der neue
@@ -180,15 +247,15 @@ def status(nr: int, status: str, kategorie: str | None, datum: str | None, notiz
     when = parse_datum(datum, "--datum") if datum else dt.date.today()
     change = Aenderung(nr, status, when, notiz, Kategorie(kategorie) if kategorie else None,
                        fortschritt)
-    for done, old in apply_changes(daten, [change], "ratsdoc status"):
-        click.echo(f"Maßnahme {done.nr}: „{old}“ → „{done.status}“ ({done.datum:%d.%m.%Y})")
+    _report(apply_changes(daten, [change], "ratsdoc status", erzwingen))
 
 
 @main.command("status-import", context_settings=CONTEXT, options_metavar="[OPTIONEN]")
 @click.argument("csv_datei", type=click.Path(path_type=Path, exists=True, dir_okay=False),
                 metavar="CSV-DATEI")
+@erzwingen_option
 @daten_option
-def status_import(csv_datei: Path, daten: Path) -> None:
+def status_import(csv_datei: Path, erzwingen: bool, daten: Path) -> None:
     """Übernimmt mehrere Statusänderungen aus einer CSV-Datei: alle oder keine.
 
     Die CSV-Datei hat die Spalten Nr;Status;Datum;Notiz (Semikolon, wie Excel sie speichert).
@@ -199,10 +266,10 @@ def status_import(csv_datei: Path, daten: Path) -> None:
     """
     from .edit import apply_changes, read_csv
 
-    done = apply_changes(daten, read_csv(csv_datei), display_path(csv_datei))
-    for change, old in done:
-        click.echo(f"Maßnahme {change.nr}: „{old}“ → „{change.status}“ ({change.datum:%d.%m.%Y})")
-    click.echo(f"{len(done)} Änderungen übernommen.")
+    bericht = apply_changes(daten, read_csv(csv_datei), display_path(csv_datei), erzwingen)
+    _report(bericht)
+    count = len(bericht.uebernommen)
+    click.echo(f"{count} {'Änderung' if count == 1 else 'Änderungen'} übernommen.")
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
@@ -371,12 +438,12 @@ def felder(art: str, daten: Path, vorlagen: Path) -> None:
         click.echo(f"{feld.name}\n    {feld.beschreibung}\n    Beispiel: {feld.beispiel}")
 
 
-@vorlagen.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@vorlagen.command("pruefen", context_settings=CONTEXT, options_metavar="[OPTIONEN]")
 @click.argument("datei", type=click.Path(path_type=Path, dir_okay=False), metavar="DATEI.docx")
 @click.option("--art", required=True, help="Art der Vorlage, z. B. beschlussvorlage.")
 @daten_option
 @vorlagen_option
-def pruefen(datei: Path, art: str, daten: Path, vorlagen: Path) -> None:
+def vorlagen_pruefen(datei: Path, art: str, daten: Path, vorlagen: Path) -> None:
     """Prüft eine Word-Datei als Vorlage einer Art: Platzhalter, Schreibfehler, Probelauf.
 
     Exit-Code 0, wenn die Datei so verwendet werden kann; sonst 1 mit der Liste der Probleme.

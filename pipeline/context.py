@@ -149,6 +149,7 @@ KOPF_FELDER = KOERPERSCHAFT_FELDER | {
     "unterzeichner.funktion": "Funktion, z. B. „Oberbürgermeister“",
     "anlagen": "Titel der Anlagen (Schleife), „Keine“ wenn es keine gibt",
     "anlagen[]": "Titel einer Anlage",
+    "neufassung": "„Neufassung“ nach einer erneuten Einreichung, sonst leer",
 }
 
 BLOCK_FELDER = {

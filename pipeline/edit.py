@@ -10,14 +10,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DatenFehler, Problem, display_path
 from .kinds.massnahmenkatalog import check_katalog
 from .load import KATALOG_DATEI, Quelle, parse_yaml, validate_model
 from .model import Katalog, Kategorie, _german_date
-from .output import write_atomic
+from .output import data_lock, write_atomic
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,28 @@ def parse_datum(text: str, where: str) -> dt.date:
     return value
 
 
-def apply_changes(ordner: Path, changes: list[Aenderung], source: str) -> list[tuple[Aenderung, str]]:
-    """Apply status changes to massnahmenkatalog.yaml; return (change, old status) pairs."""
+@dataclass
+class Aenderungsbericht:
+    """What a batch of status changes did."""
+
+    uebernommen: list[tuple[Aenderung, str]] = field(default_factory=list)  # (change, old status)
+    uebersprungen: list[str] = field(default_factory=list)  # notes on changes already recorded
+
+
+def apply_changes(ordner: Path, changes: list[Aenderung], source: str,
+                  erzwingen: bool = False) -> Aenderungsbericht:
+    """Apply status changes to massnahmenkatalog.yaml under the data folder's lock: all or none.
+
+    A change the history already holds (same Nr, Status and Datum) is skipped with a note. A date
+    before the measure's last history entry or before the catalogue's Stand is refused unless
+    `erzwingen`, which the history then records.
+    """
+    with data_lock(ordner):
+        return _apply_changes(ordner, changes, source, erzwingen)
+
+
+def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
+                   erzwingen: bool) -> Aenderungsbericht:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
     from ruamel.yaml.scalarstring import LiteralScalarString
 
@@ -74,7 +94,9 @@ def apply_changes(ordner: Path, changes: list[Aenderung], source: str) -> list[t
         m["nr"]: m
         for hf in document["handlungsfelder"] for z in hf["ziele"] for m in z["massnahmen"]
     }
-    problems, done = [], []
+    problems: list[Problem] = []
+    bericht = Aenderungsbericht()
+    start = _as_date(document.get("stand"))
     for index, change in enumerate(changes):
         where = source if len(changes) == 1 else f"{source}, Änderung {index + 1}"
         if change.nr not in measures:
@@ -85,6 +107,24 @@ def apply_changes(ordner: Path, changes: list[Aenderung], source: str) -> list[t
             problems.append(Problem(where, 0, "status", "der neue Status darf nicht leer sein"))
             continue
         measure = measures[change.nr]
+        history = list(measure.get("verlauf") or [])
+        if any(str(e.get("neuer_status")) == change.status
+               and _as_date(e.get("datum")) == change.datum for e in history):
+            bericht.uebersprungen.append(
+                f"Maßnahme {change.nr}: „{change.status}“ am {change.datum:%d.%m.%Y} ist schon "
+                "im Verlauf; übersprungen")
+            continue
+        latest = max((d for e in history if (d := _as_date(e.get("datum")))), default=None)
+        if not erzwingen and latest is not None and change.datum < latest:
+            problems.append(Problem(where, 0, "datum", f"{change.datum:%d.%m.%Y} liegt vor der "
+                                    f"letzten Änderung dieser Maßnahme ({latest:%d.%m.%Y}); mit "
+                                    "--erzwingen trotzdem übernehmen"))
+            continue
+        if not erzwingen and start is not None and change.datum < start:
+            problems.append(Problem(where, 0, "datum", f"{change.datum:%d.%m.%Y} liegt vor dem "
+                                    f"Stand des Katalogs ({start:%d.%m.%Y}); mit --erzwingen "
+                                    "trotzdem übernehmen"))
+            continue
         old = str(measure["status"])
         measure["status"] = _like(old, change.status)
         if change.kategorie is not None:
@@ -97,19 +137,36 @@ def apply_changes(ordner: Path, changes: list[Aenderung], source: str) -> list[t
         entry["neuer_status"] = change.status
         if change.notiz:
             entry["notiz"] = change.notiz
+        if change.fortschritt:
+            entry["fortschritt"] = change.fortschritt
+        if erzwingen:
+            entry["erzwungen"] = True
         if "verlauf" not in measure:
             measure["verlauf"] = CommentedSeq()
         measure["verlauf"].append(entry)
-        done.append((change, old))
+        bericht.uebernommen.append((change, old))
     if problems:
         raise DatenFehler(problems)
+    if not bericht.uebernommen:
+        return bericht  # nothing new: the file stays byte for byte as it is
 
     buffer = io.StringIO()
     yaml.dump(document, buffer)
     text = buffer.getvalue()
     _validate_catalogue_text(path, text)
     write_atomic(path, text.encode("utf-8"))
-    return done
+    return bericht
+
+
+def _as_date(value: object) -> dt.date | None:
+    """A date as ruamel reads it (a date, or the text TT.MM.JJJJ / JJJJ-MM-TT), or None."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        parsed = _german_date(str(value).strip())
+        return parsed if isinstance(parsed, dt.date) else dt.date.fromisoformat(str(parsed))
+    except ValueError:
+        return None
 
 
 def _like(old: str, new: str):

@@ -83,6 +83,7 @@ class Daten:
     dokumente: dict[str, Any]  # document name → its model (every model has `art` and `stil`)
     quellen: dict[str, Quelle] = field(default_factory=dict)  # by document or file name
     ungueltig: set[str] = field(default_factory=set)  # files present but invalid (by key)
+    fassungen: dict[str, int] = field(default_factory=dict)  # 2 for a paper's first Neufassung …
 
     def stil_of(self, name: str) -> Stil:
         """The house style of a document (validated to exist)."""

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from .build import document_names, render_all
-from .kinds import anlage_titel, anlagen_of, dokumentinfo
+from .kinds import anlage_titel, anlagen_of, as_of, dokumentinfo, stichtag_of
 from .output import build_lock, write_atomic
 from .pdf import convert_to_pdfa
 from .validate import load_and_validate
@@ -22,6 +22,8 @@ def build_mappe(daten_ordner: Path, vorlagen: Path, ausgabe: Path, name: str) ->
     document_names(daten, (name,))  # unknown names get the usual message
     anlagen = anlagen_of(name, daten)
     parts = [name] + [a.dokument for a in anlagen if a.dokument]
+    # The Anlagen show the world as of the paper's Stichtag, as the paper itself does.
+    daten = as_of(daten, stichtag_of(name, daten))
     rendered = render_all(daten, vorlagen, list(dict.fromkeys(parts)))
     pdfs = convert_to_pdfa(rendered, {n: dokumentinfo(n, daten).titel for n in rendered})
 

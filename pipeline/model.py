@@ -117,6 +117,8 @@ class Verlaufseintrag(Strict):
     alter_status: Pflichttext
     neuer_status: Pflichttext
     notiz: Text = ""
+    fortschritt: Text = ""  # the progress note („→ …“) this change appended to the text
+    erzwungen: bool = False  # taken over with --erzwingen despite an implausible date
 
 
 class Massnahme(Strict):
@@ -125,6 +127,7 @@ class Massnahme(Strict):
     akteure: Pflichttext
     status: Pflichttext
     kategorie: Kategorie | None = None  # overrides the inferred category
+    seit: Datum | None = None  # when the measure was added to the catalogue (None: from the start)
     verlauf: list[Verlaufseintrag] = []
 
     @property
@@ -139,7 +142,13 @@ class Massnahme(Strict):
         first = min(later, key=lambda e: e.datum)
         status = first.alter_status
         kategorie = kategorie_aus_status(status) or self.status_kategorie
-        return self.model_copy(update={"status": status, "kategorie": kategorie})
+        text = self.text
+        for entry in sorted(later, key=lambda e: e.datum, reverse=True):
+            if entry.fortschritt and text.endswith(f"\n→{entry.fortschritt}"):
+                text = text.removesuffix(f"\n→{entry.fortschritt}")
+        return self.model_copy(update={
+            "status": status, "kategorie": kategorie, "text": text,
+            "verlauf": [e for e in self.verlauf if e.datum <= stichtag]})
 
 
 class Ziel(Strict):
@@ -164,6 +173,28 @@ class Katalog(Strict):
 
     def massnahmen(self) -> list[Massnahme]:
         return [m for hf in self.handlungsfelder for z in hf.ziele for m in z.massnahmen]
+
+    @property
+    def aktueller_stand(self) -> dt.date:
+        """The date of the latest change the catalogue includes; `stand` is the earliest."""
+        changes = [e.datum for m in self.massnahmen() for e in m.verlauf]
+        changes += [m.seit for m in self.massnahmen() if m.seit]
+        return max([self.stand, *changes])
+
+    def am(self, stichtag: dt.date) -> Katalog:
+        """The catalogue as it stood on a date: later measures left out, later changes undone."""
+        fields = []
+        for hf in self.handlungsfelder:
+            ziele = []
+            for z in hf.ziele:
+                kept = [m.am(stichtag) for m in z.massnahmen if m.seit is None or m.seit <= stichtag]
+                if kept:
+                    ziele.append(z.model_copy(update={"massnahmen": kept}))
+            if ziele:
+                fields.append(hf.model_copy(update={"ziele": ziele}))
+        earlier = self.model_copy(update={"handlungsfelder": fields,
+                                          "stand": min(self.stand, stichtag)})
+        return earlier.model_copy(update={"stand": earlier.aktueller_stand})
 
 
 # --- Haushalt and Körperschaft -----------------------------------------------------------------

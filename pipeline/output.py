@@ -70,3 +70,33 @@ def build_lock(ausgabe: Path) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+DATEN_LOCK_NAME = ".ratsdoc-daten.lock"
+DATEN_LOCK_SECONDS = 60
+
+
+@contextmanager
+def data_lock(ordner: Path, lesen: bool = False) -> Iterator[None]:
+    """Serialise the commands that write a data folder (status, imports, web edits).
+
+    Unlike the build lock it waits: two clerks saving at once both land, one after the other.
+    A reader (`lesen`) of a folder it cannot write to reads without the lock.
+    """
+    lock = FileLock(ordner / DATEN_LOCK_NAME)
+    try:
+        lock.acquire(timeout=DATEN_LOCK_SECONDS)
+    except OSError:
+        if not lesen:
+            raise
+        yield
+        return
+    except Timeout:
+        raise AusgabeFehler(
+            f"Der Datenordner {display_path(ordner)} wird seit {DATEN_LOCK_SECONDS} s von einem "
+            f"anderen Vorgang bearbeitet (Sperrdatei {DATEN_LOCK_NAME}). Bitte erneut versuchen."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -9,13 +9,12 @@ for a longer run: RATSDOC_FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz.py
 
 from __future__ import annotations
 
-import pytest
-
 import copy
 import io
 import os
 from pathlib import Path
 
+import pytest
 import yaml
 from docx import Document
 from hypothesis import HealthCheck, assume, event, given, settings

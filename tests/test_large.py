@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 import resource
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from docx import Document
 

@@ -8,6 +8,7 @@ registry and never which kind a document is.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -85,6 +86,14 @@ class Kind:
         """Vendor extensions of the OParl Paper (keys without the prefix)."""
         return {}
 
+    def stichtag(self, doc: Any) -> dt.date | None:
+        """The date as of which this paper and its Anlagen show the world, if it has one."""
+        return None
+
+    def am(self, doc: Any, stichtag: dt.date) -> Any:
+        """This document as it stood on a date (only what keeps a history changes)."""
+        return doc
+
     def weitere_ausgaben(self, name: str, doc: Any, daten: Daten,
                          templates: Path) -> dict[str, bytes]:
         """Further outputs beside the .docx, by file suffix (e.g. the Pressetext's HTML)."""
@@ -110,10 +119,11 @@ class VorlageMitKopf(Kind):
     def anlage_titel(self, name: str, doc: Any, daten: Daten) -> str:
         return str(doc.betreff)
 
-    def kopf(self, doc: Any, daten: Daten) -> dict[str, Any]:
+    def kopf(self, name: str, doc: Any, daten: Daten) -> dict[str, Any]:
         from ..context import kopf
 
-        return kopf(doc, daten, [anlage_titel(a, daten) for a in doc.anlagen])
+        return kopf(doc, daten, [anlage_titel(a, daten) for a in doc.anlagen]) | {
+            "neufassung": neufassung(name, daten)}
 
 
 REGISTRY: dict[str, Kind] = {}
@@ -171,6 +181,25 @@ def anlage_titel(anlage: Anlage, daten: Daten) -> str:
 def anlagen_of(name: str, daten: Daten) -> list[Anlage]:
     doc = daten.dokumente[name]
     return kind_of(doc).anlagen(doc)
+
+
+def neufassung(name: str, daten: Daten) -> str:
+    """The visible marker of a paper's Neufassung after submission: „Neufassung“, „2. Neufassung“."""
+    fassung = daten.fassungen.get(name, 1)
+    return "" if fassung < 2 else ("Neufassung" if fassung == 2 else f"{fassung - 1}. Neufassung")
+
+
+def as_of(daten: Daten, stichtag: dt.date | None) -> Daten:
+    """The data folder as it stood on a date: every document as of then."""
+    if stichtag is None:
+        return daten
+    return dataclasses.replace(daten, dokumente={
+        name: kind_of(doc).am(doc, stichtag) for name, doc in daten.dokumente.items()})
+
+
+def stichtag_of(name: str, daten: Daten) -> dt.date | None:
+    doc = daten.dokumente[name]
+    return kind_of(doc).stichtag(doc)
 
 
 def template_for(name: str, daten: Daten, templates: Path) -> Path:

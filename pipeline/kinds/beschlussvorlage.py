@@ -129,7 +129,7 @@ class BeschlussvorlageKind(VorlageMitKopf):
              "sachkonto": d.sachkonto, "betrag": betrag(d.betrag)}
             for d in fa.deckungsvorschlag
         ]
-        return self.kopf(doc, daten) | {
+        return self.kopf(name, doc, daten) | {
             "sachverhalt": blocks(doc.sachverhalt),
             "zeitplan": zeitplan(doc),
             "budget": blocks(doc.budget),

@@ -54,11 +54,14 @@ class MassnahmenkatalogKind(Kind):
     }
 
     def info(self, name: str, doc: Katalog, daten: Daten):
-        return info(doc.titel, f"Stand {datum(doc.stand)}", daten, doc, doc.stand,
-                    "Maßnahmenkatalog")
+        stand = doc.aktueller_stand
+        return info(doc.titel, f"Stand {datum(stand)}", daten, doc, stand, "Maßnahmenkatalog")
 
     def anlage_titel(self, name: str, doc: Katalog, daten: Daten) -> str:
-        return f"{doc.titel} (Stand {datum(doc.stand)})"
+        return f"{doc.titel} (Stand {datum(doc.aktueller_stand)})"
+
+    def am(self, doc: Katalog, stichtag: dt.date) -> Katalog:
+        return doc.am(stichtag)
 
     def checks(self, name: str, doc: Katalog, daten: Daten, quelle: Quelle) -> list[Problem]:
         return check_katalog(doc, quelle)
@@ -67,7 +70,7 @@ class MassnahmenkatalogKind(Kind):
         return {
             "koerperschaft": koerperschaft(daten.stile[doc.stil]),
             "titel": doc.titel,
-            "stand": datum(doc.stand),
+            "stand": datum(doc.aktueller_stand),
             "legende": legende(doc),
             "handlungsfelder": [
                 {
@@ -153,15 +156,15 @@ def massnahme(m: Massnahme) -> dict[str, Any]:
     }
 
 
-def statistik(katalog: Katalog, stichtag: dt.date | None = None) -> dict[str, Any]:
-    """Handlungsfeld × Kategorie counts with row and column totals, as of a Stichtag."""
+def statistik(katalog: Katalog) -> dict[str, Any]:
+    """Handlungsfeld × Kategorie counts with row and column totals."""
     rows = []
     totals = dict.fromkeys(Kategorie, 0)
     for hf in katalog.handlungsfelder:
         counts = dict.fromkeys(Kategorie, 0)
         for z in hf.ziele:
             for m in z.massnahmen:
-                kategorie = (m.am(stichtag) if stichtag else m).status_kategorie
+                kategorie = m.status_kategorie
                 assert kategorie is not None  # guaranteed by check_katalog
                 counts[kategorie] += 1
         for k, n in counts.items():

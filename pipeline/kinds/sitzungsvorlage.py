@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..context import KOERPERSCHAFT_FELDER, datum, koerperschaft, kreuz, langes_datum, lines, unterzeichner
 from ..model import OEFFENTLICHKEIT, VERFAHRENSGANG, Anlage, Sitzungsvorlage, Ueberschrift
-from . import Kind, info, register
+from . import Kind, info, neufassung, register
 
 if TYPE_CHECKING:
     from ..load import Daten
@@ -46,6 +46,7 @@ class SitzungsvorlageKind(Kind):
         "unterzeichner": "Wer unterschreibt",
         "unterzeichner.name": "Name",
         "unterzeichner.funktion": "Funktion, z. B. „Landrat“",
+        "neufassung": "„Neufassung“ nach einer erneuten Einreichung, sonst leer",
     }
 
     def info(self, name: str, doc: Sitzungsvorlage, daten: Daten):
@@ -89,4 +90,5 @@ class SitzungsvorlageKind(Kind):
                                 else {"ueberschrift": None, "absatz": b}
                                 for b in doc.sachdarstellung],
             "unterzeichner": unterzeichner(doc, stil),
+            "neufassung": neufassung(name, daten),
         }

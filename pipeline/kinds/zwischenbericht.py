@@ -10,7 +10,7 @@ from ..errors import display_path
 from ..kategorien import KATEGORIEN, Kategorie
 from ..load import KATALOG_DATEI
 from ..model import Massnahme, Zwischenbericht
-from . import VorlageMitKopf, info, register
+from . import VorlageMitKopf, as_of, info, register
 from .massnahmenkatalog import balkendiagramm, statistik
 
 if TYPE_CHECKING:
@@ -71,6 +71,9 @@ class ZwischenberichtKind(VorlageMitKopf):
         return info(doc.betreff, doc.betreff, daten, doc, doc.stichtag,
                     "Informationsvorlage; Zwischenbericht")
 
+    def stichtag(self, doc: Zwischenbericht) -> dt.date:
+        return doc.stichtag
+
     def braucht(self, name: str, doc: Zwischenbericht, daten: Daten) -> list[str]:
         # The catalogue's figures, and the Stichtag of the previous report.
         return [n for n, d in daten.dokumente.items()
@@ -83,14 +86,15 @@ class ZwischenberichtKind(VorlageMitKopf):
         return []
 
     def context(self, name: str, doc: Zwischenbericht, daten: Daten) -> dict[str, Any]:
+        # Everything as of the Stichtag: later measures left out, later changes undone.
+        daten = as_of(daten, doc.stichtag)
         kat = daten.katalog
         assert kat is not None  # checked
-        # Figures as of the Stichtag: status changes dated later are undone via the history.
-        alle = [m.am(doc.stichtag) for m in kat.massnahmen()]
-        stat = statistik(kat, doc.stichtag)
-        return self.kopf(doc, daten) | {
+        alle = kat.massnahmen()
+        stat = statistik(kat)
+        return self.kopf(name, doc, daten) | {
             "stichtag": datum(doc.stichtag),
-            "katalog": {"titel": kat.titel, "stand": datum(kat.stand)},
+            "katalog": {"titel": kat.titel, "stand": datum(kat.aktueller_stand)},
             "abschnitte": [{"ueberschrift": a.ueberschrift, "text": blocks(a.text)}
                            for a in doc.abschnitte],
             "statistik": stat,
@@ -104,9 +108,10 @@ class ZwischenberichtKind(VorlageMitKopf):
         }
 
     def oparl_extras(self, name: str, doc: Zwischenbericht, daten: Daten) -> dict[str, Any]:
-        if daten.katalog is None:
+        kat = as_of(daten, doc.stichtag).katalog
+        if kat is None:
             return {}
-        stat = statistik(daten.katalog, doc.stichtag)
+        stat = statistik(kat)
         return {"massnahmenStatus": {
             "stichtag": doc.stichtag.isoformat(),
             "gesamt": {k: v for k, v in stat["gesamt"].items() if k != "name"},
