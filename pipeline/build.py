@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .archive import Archiv, Version, file_hashes, git_commit, remove_stale_temp_files
 from .errors import DatenFehler, Problem, display_path
-from .kinds import anlagen_of, as_of, build_context, dokumentinfo, kind_of, template_for
+from .kinds import anlage_datei, anlagen_of, as_of, build_context, dokumentinfo, kind_of, template_for
 from .load import STIL_DATEI, Daten
 from .output import build_lock, write_atomic
 from .render import render_docx
@@ -59,7 +59,8 @@ def input_files(name: str, daten: Daten, templates: Path) -> list[Path]:
     kind = kind_of(doc)
     data = [daten.quellen[n].pfad for n in dependencies(name, daten)]
     style = templates / doc.stil
-    files = [*data, *kind.daten_dateien(doc, daten), style / STIL_DATEI,
+    attached = [anlage_datei(a, daten) for a in anlagen_of(name, daten) if a.datei]
+    files = [*data, *kind.daten_dateien(doc, daten), *attached, style / STIL_DATEI,
              template_for(name, daten, templates), *(style / t for t in kind.weitere_vorlagen)]
     return sorted({f for f in files if f.exists()})
 

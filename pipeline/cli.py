@@ -355,7 +355,9 @@ def mappe(vorlage: str, daten: Path, vorlagen: Path, ausgabe: Path) -> None:
     """
     from .mappe import build_mappe
 
-    target = build_mappe(daten, vorlagen, ausgabe, vorlage)
+    target, notes = build_mappe(daten, vorlagen, ausgabe, vorlage)
+    for note in notes:
+        click.echo(f"Hinweis: {note}")
     click.echo(f"geschrieben: {display_path(target)}")
 
 
@@ -366,7 +368,10 @@ def mappe(vorlage: str, daten: Path, vorlagen: Path, ausgabe: Path) -> None:
 @ausgabe_option
 @click.option("--basis-url", default="https://ratsinfo.example.org/oparl/v1.1", show_default=True,
               help="Adresse, unter der das Ratsinformationssystem die Objekte anbietet.")
-def oparl(vorlage: str, daten: Path, vorlagen: Path, ausgabe: Path, basis_url: str) -> None:
+@click.option("--intern", is_flag=True,
+              help="Auch nichtöffentliche Vorlagen ausgeben (nur für interne Systeme).")
+def oparl(vorlage: str, daten: Path, vorlagen: Path, ausgabe: Path, basis_url: str,
+          intern: bool) -> None:
     """Schreibt eine Vorlage als OParl-1.1-Paper (JSON) mit Beratungen und Dateien.
 
     Die Dateien beschreiben die zuletzt mit „ratsdoc build“ erzeugten Dokumente in AUSGABE.
@@ -381,7 +386,8 @@ def oparl(vorlage: str, daten: Path, vorlagen: Path, ausgabe: Path, basis_url: s
 
     geladen = load_and_validate(daten, vorlagen)
     document_names(geladen, (vorlage,))
-    click.echo(f"geschrieben: {display_path(write_paper(vorlage, geladen, ausgabe, basis_url))}")
+    target = write_paper(vorlage, geladen, ausgabe, basis_url, intern)
+    click.echo(f"geschrieben: {display_path(target)}")
 
 
 @main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
@@ -461,3 +467,63 @@ def vorlagen_pruefen(datei: Path, art: str, daten: Path, vorlagen: Path) -> None
             art, len(problems), "Problem" if len(problems) == 1 else "Probleme")
         raise VorlagenFehler(datei, "\n".join([head, *(f"- {p}" for p in problems)]))
     click.echo(f"In Ordnung: {display_path(datei)} ist als Vorlage der Art „{art}“ verwendbar.")
+
+
+@main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("art", metavar="ART")
+@click.argument("name")
+@click.option("--stil", help="Hausstil (nötig, wenn mehrere Hausstile diese Art kennen).")
+@daten_option
+@vorlagen_option
+def neu(art: str, name: str, stil: str | None, daten: Path, vorlagen: Path) -> None:
+    """Legt eine neue Vorlage an: DATEN/vorlagen/NAME.yaml mit erklärten Feldern.
+
+    Alles in [eckigen Klammern] ist danach auszufüllen; „ratsdoc check“ weist darauf hin.
+
+    \b
+    Beispiel:
+      ratsdoc neu beschlussvorlage sprachcafe-2026
+    """
+    from .scaffold import new_paper
+
+    target = new_paper(daten, vorlagen, art, name, stil)
+    click.echo(f"angelegt: {display_path(target)}")
+
+
+@main.group(context_settings=CONTEXT, options_metavar="[OPTIONEN]",
+            subcommand_metavar="BEFEHL [ARGUMENTE]...")
+def massnahme() -> None:
+    """Maßnahmen des Maßnahmenkatalogs anlegen.
+
+    \b
+    Beispiel:
+      ratsdoc massnahme neu --handlungsfeld "Wohnen und Unterbringung" --ziel "…" \\
+        --text "Sprachcafé" --akteure "Kontaktstelle" --status "In Planung"
+    """
+
+
+@massnahme.command("neu", context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.option("--handlungsfeld", required=True, help="Name des Handlungsfelds, wie im Katalog.")
+@click.option("--ziel", required=True, help="Text des Ziels; ein neuer Text legt ein neues Ziel an.")
+@click.option("--text", "text", required=True, help="Text der Maßnahme.")
+@click.option("--akteure", required=True, help="Akteurinnen und Akteure.")
+@click.option("--status", "status_text", required=True, help="Status der Umsetzung.")
+@click.option("--kategorie", type=click.Choice([k.value for k in Kategorie]),
+              help="Kategorie festlegen, statt sie aus dem Status abzuleiten.")
+@click.option("--datum", help="Seit wann die Maßnahme im Katalog steht, TT.MM.JJJJ (Vorgabe: heute).")
+@daten_option
+def massnahme_neu(handlungsfeld: str, ziel: str, text: str, akteure: str, status_text: str,
+                  kategorie: str | None, datum: str | None, daten: Path) -> None:
+    """Fügt eine Maßnahme mit der nächsten freien Nummer hinzu.
+
+    Kommentare und Layout der Datei bleiben; die Maßnahme vermerkt, seit wann sie im Katalog
+    steht, so dass frühere Berichte sie nicht zeigen.
+    """
+    import datetime as dt
+
+    from .edit import add_measure, parse_datum
+
+    when = parse_datum(datum, "--datum") if datum else dt.date.today()
+    number = add_measure(daten, handlungsfeld, ziel, text, akteure, status_text, when,
+                         Kategorie(kategorie) if kategorie else None)
+    click.echo(f"Maßnahme {number} angelegt ({when:%d.%m.%Y}).")

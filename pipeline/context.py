@@ -150,6 +150,7 @@ KOPF_FELDER = KOERPERSCHAFT_FELDER | {
     "anlagen": "Titel der Anlagen (Schleife), „Keine“ wenn es keine gibt",
     "anlagen[]": "Titel einer Anlage",
     "neufassung": "„Neufassung“ nach einer erneuten Einreichung, sonst leer",
+    "nichtoeffentlich": "„NICHTÖFFENTLICH“ bei einer nichtöffentlichen Vorlage, sonst leer",
 }
 
 BLOCK_FELDER = {

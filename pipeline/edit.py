@@ -223,3 +223,50 @@ def read_csv(path: Path) -> list[Aenderung]:
     if not changes:
         raise DatenFehler([Problem(name, 0, "", "enthält keine Änderungen")])
     return changes
+
+
+def add_measure(ordner: Path, handlungsfeld: str, ziel: str, text: str, akteure: str,
+                status: str, datum: dt.date, kategorie: Kategorie | None = None) -> int:
+    """Add a measure with the next free number under a goal (a new goal when the text is new).
+
+    The measure records the date it was added (`seit`), so that reports as of an earlier
+    Stichtag leave it out. Returns its number.
+    """
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    with data_lock(ordner):
+        path = ordner / KATALOG_DATEI
+        if not path.exists():
+            raise DatenFehler([Problem(display_path(path), 0, "", "Datei fehlt")])
+        yaml = _round_trip_yaml()
+        document = yaml.load(path.read_text(encoding="utf-8"))
+        fields = {str(hf["name"]): hf for hf in document["handlungsfelder"]}
+        if handlungsfeld not in fields:
+            raise DatenFehler([Problem(display_path(path), 0, "handlungsfeld",
+                                       f"Handlungsfeld „{handlungsfeld}“ gibt es nicht; "
+                                       f"vorhanden sind: {', '.join(fields)}")])
+        numbers = [int(m["nr"]) for hf in document["handlungsfelder"] for z in hf["ziele"]
+                   for m in z["massnahmen"]]
+        number = max(numbers, default=0) + 1
+        measure = CommentedMap()
+        measure["nr"] = number
+        measure["text"] = _like("", text)
+        measure["akteure"] = _like("", akteure)
+        measure["status"] = _like("", status)
+        if kategorie is not None:
+            measure["kategorie"] = kategorie.value
+        measure["seit"] = datum.strftime("%d.%m.%Y")
+        goals = fields[handlungsfeld]["ziele"]
+        goal = next((z for z in goals if " ".join(str(z["ziel"]).split()) == " ".join(ziel.split())),
+                    None)
+        if goal is None:
+            goal = CommentedMap()
+            goal["ziel"] = _like("", ziel)
+            goal["massnahmen"] = CommentedSeq()
+            goals.append(goal)
+        goal["massnahmen"].append(measure)
+        buffer = io.StringIO()
+        yaml.dump(document, buffer)
+        _validate_catalogue_text(path, buffer.getvalue())
+        write_atomic(path, buffer.getvalue().encode("utf-8"))
+    return number

@@ -301,10 +301,12 @@ class FinanzielleAuswirkungen(Strict):
 
 
 class Anlage(Strict):
-    """An attachment: a generated document of this data folder, or a title of an outside file."""
+    """An attachment: a document of this data folder, a file (PDF or docx) in the data folder,
+    or only the title of something handed out otherwise."""
 
     titel: Text = ""
     dokument: Code | None = None
+    datei: Text | None = None  # relative to the data folder, e.g. anlagen/lageplan.pdf
 
     @model_validator(mode="before")
     @classmethod
@@ -313,8 +315,10 @@ class Anlage(Strict):
 
     @model_validator(mode="after")
     def _title_or_document(self) -> Anlage:
-        if not self.titel.strip() and self.dokument is None:
-            raise PydanticCustomError("anlage", "braucht „titel“ oder „dokument“")
+        if self.dokument is not None and self.datei is not None:
+            raise PydanticCustomError("anlage", "braucht „dokument“ oder „datei“, nicht beides")
+        if not self.titel.strip() and self.dokument is None and not self.datei:
+            raise PydanticCustomError("anlage", "braucht „titel“, „dokument“ oder „datei“")
         return self
 
 
@@ -456,6 +460,7 @@ class Pressetext(Strict):
 
     stil: Code
     art: Literal["pressetext"]
+    bezug: Code | None = None  # the paper this text reports on
     titel: Pflichttext
     datum: Datum | None = None
     fakten: dict[str, Text | dict[str, Text]] = {}

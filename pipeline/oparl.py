@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AusgabeFehler, RatsdocError, display_path
-from .kinds import dokumentinfo, kind_of, kinds
+from .kinds import anlage_datei, anlage_titel, dokumentinfo, kind_of, kinds
 from .load import Daten
 from .output import build_lock, write_atomic
 
@@ -37,7 +37,7 @@ def _time(date: dt.date | None) -> str:
 
 def _file(base: str, path: Path, date: dt.date | None, name: str) -> dict[str, Any]:
     data = path.read_bytes()
-    extension = path.suffix.lstrip(".")
+    extension = path.suffix.lstrip(".").lower()
     return {
         "id": f"{base}/file/{path.name}",
         "type": f"{SCHEMA}File",
@@ -67,14 +67,20 @@ def _files(base: str, ausgabe: Path, document: str, date: dt.date | None, name: 
     return master, derived
 
 
-def paper(name: str, daten: Daten, ausgabe: Path, base: str) -> dict[str, Any]:
-    """The OParl Paper of one paper of the data folder."""
+def paper(name: str, daten: Daten, ausgabe: Path, base: str, intern: bool = False) -> dict[str, Any]:
+    """The OParl Paper of one paper of the data folder.
+
+    OParl is a public interface: a nichtöffentlich paper is refused unless `intern`.
+    """
     doc = daten.dokumente[name]
     kind = kind_of(doc)
     if kind.oparl_typ is None:
         papers = ", ".join(k.bezeichnung for k in kinds().values() if k.oparl_typ)
         raise RatsdocError(f"„{name}“ ({kind.bezeichnung}) ist keine Drucksache; OParl "
                            f"beschreibt nur Drucksachen (Paper): {papers}")
+    if kind.nichtoeffentlich(doc) and not intern:
+        raise RatsdocError(f"„{name}“ ist nichtöffentlich; OParl ist eine öffentliche "
+                           "Schnittstelle. Nur für ein internes System: --intern")
     stil = daten.stile[doc.stil]
     info = dokumentinfo(name, daten)
     paper_id = f"{base}/paper/{name}"
@@ -90,6 +96,9 @@ def paper(name: str, daten: Daten, ausgabe: Path, base: str) -> dict[str, Any]:
             master, pdfs = _files(base, ausgabe, anlage.dokument, other.datum, other.titel)
             auxiliary.append(master)
             derived += pdfs
+        elif anlage.datei:
+            auxiliary.append(_file(base, anlage_datei(anlage, daten), info.datum,
+                                   anlage_titel(anlage, daten)))
 
     consultations = []
     for i, beratung in enumerate(kind.beratungsfolge(doc), 1):
@@ -130,8 +139,8 @@ def paper(name: str, daten: Daten, ausgabe: Path, base: str) -> dict[str, Any]:
     return result
 
 
-def write_paper(name: str, daten: Daten, ausgabe: Path, base: str) -> Path:
-    data = paper(name, daten, ausgabe, base.rstrip("/"))
+def write_paper(name: str, daten: Daten, ausgabe: Path, base: str, intern: bool = False) -> Path:
+    data = paper(name, daten, ausgabe, base.rstrip("/"), intern)
     target = ausgabe / "oparl" / f"{name}.json"
     with build_lock(ausgabe):
         target.parent.mkdir(parents=True, exist_ok=True)

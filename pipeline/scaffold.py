@@ -32,3 +32,44 @@ def init_folder(ordner: Path, vorlagen: Path, stil: str) -> list[Path]:
         write_atomic(target, path.read_bytes())
         written.append(target)
     return written
+
+
+SKELETTE = Path(__file__).parent / "kinds" / "skelette"
+
+
+def new_paper(ordner: Path, templates: Path, art: str, name: str, stil: str | None) -> Path:
+    """Write vorlagen/NAME.yaml: the skeleton of a kind, explained, with placeholders."""
+    import datetime as dt
+    import re
+
+    from .kinds import kinds
+    from .load import VORLAGEN_ORDNER, load_styles
+
+    skeleton = SKELETTE / f"{art}.yaml"
+    if art not in kinds():
+        raise AusgabeFehler(f"„{art}“ ist keine bekannte Art; erlaubt sind: {', '.join(kinds())}")
+    if not skeleton.exists():
+        raise AusgabeFehler(f"„{art}“ wird nicht neu angelegt: {kinds()[art].bezeichnung} steht in "
+                            f"{kinds()[art].datei}")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name):
+        raise AusgabeFehler(f"„{name}“ taugt nicht als Name: nur Kleinbuchstaben, Ziffern, „-“, "
+                            "„_“ und „.“ (er wird der Dateiname)")
+    target = ordner / VORLAGEN_ORDNER / f"{name}.yaml"
+    if target.exists() or (ordner / f"{name}.yaml").exists():
+        raise AusgabeFehler(f"{display_path(target)} gibt es schon; bitte einen anderen Namen wählen")
+    problems: list = []
+    stile = load_styles(templates, problems)
+    template = kinds()[art].template_name
+    usable = [s for s in stile if (templates / s / template).exists()]
+    chosen = stil or (usable[0] if len(usable) == 1 else None)
+    if chosen not in usable:
+        raise AusgabeFehler(f"Hausstil für eine {kinds()[art].bezeichnung} mit --stil angeben; "
+                            f"möglich sind: {', '.join(usable) or 'keine'}")
+    assert chosen is not None
+    text = skeleton.read_text(encoding="utf-8")
+    text = (text.replace("{stil}", chosen)
+            .replace("{gremium}", next(iter(stile[chosen].gremien)))
+            .replace("{heute}", f"{dt.date.today():%d.%m.%Y}"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, text.encode("utf-8"))
+    return target

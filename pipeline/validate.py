@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .errors import DatenFehler, Problem
+from .errors import DatenFehler, Problem, display_path
 from .kinds import kind_of
 from .load import Daten, Quelle, load_folder
 
@@ -39,6 +39,9 @@ def check_anlagen(name: str, doc: Any, quelle: Quelle, daten: Daten) -> list[Pro
     """Every Anlage names a document that exists, is not the paper itself, and forms no cycle."""
     problems = []
     for i, anlage in enumerate(kind_of(doc).anlagen(doc)):
+        if anlage.datei is not None:
+            problems += [quelle.problem(("anlagen", i, "datei"), p)
+                         for p in file_problems(anlage.datei, daten.ordner)]
         # A document whose file is invalid was reported already; do not report it twice.
         if anlage.dokument is None or anlage.dokument in daten.ungueltig:
             continue
@@ -53,6 +56,34 @@ def check_anlagen(name: str, doc: Any, quelle: Quelle, daten: Daten) -> list[Pro
             problems.append(quelle.problem(
                 path, f"Anlagen bilden einen Kreis: {' → '.join([name, *cycle])}"))
     return problems
+
+
+ANLAGE_ENDUNGEN = {".pdf": b"%PDF-", ".docx": b"PK\x03\x04"}
+MAX_ANLAGE_BYTES = 100 * 1024 * 1024
+
+
+def file_problems(datei: str, ordner: Path) -> list[str]:
+    """A file Anlage lies in the data folder, exists, and is a PDF or Word file of sane size."""
+    path = (ordner / datei).resolve()
+    if not path.is_relative_to(ordner.resolve()):
+        return [f"„{datei}“ liegt außerhalb des Datenordners; Anlagen gehören in den Datenordner "
+                "(z. B. anlagen/lageplan.pdf)"]
+    if path.suffix.lower() not in ANLAGE_ENDUNGEN:
+        return [f"„{datei}“: als Anlage gehen nur PDF- und Word-Dateien (.pdf, .docx)"]
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(5)
+    except FileNotFoundError:
+        return [f"Datei „{datei}“ fehlt ({display_path(path)})"]
+    except OSError as exc:
+        return [f"Datei „{datei}“ kann nicht gelesen werden ({exc.strerror})"]
+    if size > MAX_ANLAGE_BYTES:
+        return [f"„{datei}“ ist {size // (1024 * 1024)} MB groß; erlaubt sind höchstens "
+                f"{MAX_ANLAGE_BYTES // (1024 * 1024)} MB"]
+    if not head.startswith(ANLAGE_ENDUNGEN[path.suffix.lower()][:len(head)]) or not head:
+        return [f"„{datei}“ ist keine gültige {path.suffix.lower().lstrip('.').upper()}-Datei"]
+    return []
 
 
 def _cycle(start: str, via: str, daten: Daten) -> list[str] | None:

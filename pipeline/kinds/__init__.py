@@ -86,6 +86,11 @@ class Kind:
         """Vendor extensions of the OParl Paper (keys without the prefix)."""
         return {}
 
+    def nichtoeffentlich(self, doc: Any) -> bool:
+        """Whether the paper is discussed behind closed doors (in any of its Beratungen)."""
+        return any(getattr(b, "oeffentlichkeit", "öffentlich") != "öffentlich"
+                   for b in self.beratungsfolge(doc))
+
     def stichtag(self, doc: Any) -> dt.date | None:
         """The date as of which this paper and its Anlagen show the world, if it has one."""
         return None
@@ -123,7 +128,8 @@ class VorlageMitKopf(Kind):
         from ..context import kopf
 
         return kopf(doc, daten, [anlage_titel(a, daten) for a in doc.anlagen]) | {
-            "neufassung": neufassung(name, daten)}
+            "neufassung": neufassung(name, daten),
+            "nichtoeffentlich": NICHTOEFFENTLICH if self.nichtoeffentlich(doc) else ""}
 
 
 REGISTRY: dict[str, Kind] = {}
@@ -173,6 +179,8 @@ def dokumentinfo(name: str, daten: Daten) -> Dokumentinfo:
 def anlage_titel(anlage: Anlage, daten: Daten) -> str:
     if anlage.titel.strip():
         return anlage.titel
+    if anlage.datei:
+        return Path(anlage.datei).name
     assert anlage.dokument is not None
     doc = daten.dokumente[anlage.dokument]
     return kind_of(doc).anlage_titel(anlage.dokument, doc, daten)
@@ -181,6 +189,16 @@ def anlage_titel(anlage: Anlage, daten: Daten) -> str:
 def anlagen_of(name: str, daten: Daten) -> list[Anlage]:
     doc = daten.dokumente[name]
     return kind_of(doc).anlagen(doc)
+
+
+def anlage_datei(anlage: Anlage, daten: Daten) -> Path:
+    """The file of a file Anlage (validated to lie in the data folder)."""
+    assert anlage.datei is not None
+    return daten.ordner / anlage.datei
+
+
+# The marker on every page of a paper discussed behind closed doors.
+NICHTOEFFENTLICH = "NICHTÖFFENTLICH"
 
 
 def neufassung(name: str, daten: Daten) -> str:

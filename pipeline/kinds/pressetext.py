@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..context import KOERPERSCHAFT_FELDER, datum, koerperschaft
 from ..model import Pressetext, einsetzen, unbekannte_platzhalter
-from . import Kind, info, register
+from . import Kind, info, kind_of, register
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,9 +37,17 @@ class PressetextKind(Kind):
         return info(doc.titel, doc.titel, daten, doc, doc.datum, "Pressetext")
 
     def checks(self, name: str, doc: Pressetext, daten: Daten, quelle: Quelle) -> list[Problem]:
-        return [quelle.problem(path, f"Platzhalter {{{missing}}} steht nicht unter „fakten“")
-                for path, text in doc.texte()
-                for missing in unbekannte_platzhalter(text, doc.fakten)]
+        problems = [quelle.problem(path, f"Platzhalter {{{missing}}} steht nicht unter „fakten“")
+                    for path, text in doc.texte()
+                    for missing in unbekannte_platzhalter(text, doc.fakten)]
+        if doc.bezug is not None:
+            paper = daten.dokumente.get(doc.bezug)
+            if paper is None:
+                problems.append(quelle.problem(("bezug",), f"Dokument „{doc.bezug}“ gibt es nicht"))
+            elif kind_of(paper).nichtoeffentlich(paper):
+                problems.append(quelle.problem(("bezug",), f"„{doc.bezug}“ ist nichtöffentlich; "
+                                               "darüber gibt es keinen Pressetext"))
+        return problems
 
     def context(self, name: str, doc: Pressetext, daten: Daten) -> dict[str, Any]:
         def fill(text: str) -> str:

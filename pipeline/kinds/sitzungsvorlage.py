@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..context import KOERPERSCHAFT_FELDER, datum, koerperschaft, kreuz, langes_datum, lines, unterzeichner
 from ..model import OEFFENTLICHKEIT, VERFAHRENSGANG, Anlage, Sitzungsvorlage, Ueberschrift
-from . import Kind, info, neufassung, register
+from . import NICHTOEFFENTLICH, Kind, info, neufassung, register
 
 if TYPE_CHECKING:
     from ..load import Daten
@@ -47,6 +47,7 @@ class SitzungsvorlageKind(Kind):
         "unterzeichner.name": "Name",
         "unterzeichner.funktion": "Funktion, z. B. „Landrat“",
         "neufassung": "„Neufassung“ nach einer erneuten Einreichung, sonst leer",
+        "nichtoeffentlich": "„NICHTÖFFENTLICH“ bei einer nichtöffentlichen Vorlage, sonst leer",
     }
 
     def info(self, name: str, doc: Sitzungsvorlage, daten: Daten):
@@ -61,6 +62,9 @@ class SitzungsvorlageKind(Kind):
 
     def beratungsfolge(self, doc: Sitzungsvorlage) -> list[Any]:
         return list(doc.beratungsfolge)
+
+    def nichtoeffentlich(self, doc: Sitzungsvorlage) -> bool:
+        return doc.oeffentlichkeit != "öffentlich"
 
     def aktenzeichen(self, name: str, doc: Sitzungsvorlage) -> str:
         return doc.nummer
@@ -91,4 +95,5 @@ class SitzungsvorlageKind(Kind):
                                 for b in doc.sachdarstellung],
             "unterzeichner": unterzeichner(doc, stil),
             "neufassung": neufassung(name, daten),
+            "nichtoeffentlich": NICHTOEFFENTLICH if self.nichtoeffentlich(doc) else "",
         }
