@@ -14,13 +14,12 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .errors import RatsdocError, display_path
-from .output import write_atomic
+from .errors import RatsdocError, display_path, schreibfehler
+from .output import _remove_quietly, fsync_folder, write_atomic, write_temp
 
 ARCHIV_ORDNER = "archiv"
 MANIFEST = "manifest.json"
@@ -99,12 +98,16 @@ class Archiv:
                 self._changed = True
             return None
         folder = self.ordner / dokument
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise schreibfehler(folder, exc) from None
         number = max([v.version for v in self.of(dokument)] + [0]) + 1
         while True:
             stem = f"{datum.isoformat() if datum else OHNE_DATUM}_v{number}"
             existing = folder / f"{stem}.docx"
-            if not existing.exists() or sha256(existing.read_bytes()) == sha256(docx):
+            if (not existing.exists() or existing.stat().st_size == 0  # placeholder, see _place
+                    or sha256(existing.read_bytes()) == sha256(docx)):
                 break
             number += 1  # a complete file of another content from a killed build: skip it
         version = Version(
@@ -129,27 +132,43 @@ class Archiv:
     def _place(self, dokument: str, name: str, data: bytes) -> str:
         """Put a read-only file into the archive; never replace one that is there."""
         folder = self.ordner / dokument
-        folder.mkdir(parents=True, exist_ok=True)
         target = folder / name
         relative = f"{dokument}/{name}"
-        if target.exists():
-            if sha256(target.read_bytes()) == sha256(data):
-                return relative  # left complete by a killed build: adopt it
-            raise ArchivFehler(f"{display_path(target)} existiert schon mit anderem Inhalt")
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o444)
-            os.link(tmp, target)  # raises FileExistsError rather than overwrite
+            folder.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                if target.stat().st_size == 0:
+                    target.unlink()  # a placeholder of a killed build (see _claim); no version
+                elif sha256(target.read_bytes()) == sha256(data):
+                    return relative  # left complete by a killed build: adopt it
+                else:
+                    raise ArchivFehler(f"{display_path(target)} existiert schon mit anderem Inhalt")
+            tmp = write_temp(folder, name, data)
+        except OSError as exc:
+            raise schreibfehler(target, exc) from None
+        try:
+            _link_without_replacing(tmp, target)
+        except FileExistsError:
+            raise ArchivFehler(f"{display_path(target)} existiert schon; das Archiv überschreibt "
+                               "nie eine Datei") from None
+        except OSError as exc:
+            raise schreibfehler(target, exc) from None
         finally:
-            Path(tmp).unlink(missing_ok=True)
+            _remove_quietly(tmp)
+        try:
+            # Read-only only now: Windows refuses to delete a read-only temp file (and a hard
+            # link shares the flag).
+            os.chmod(target, 0o444)
+        except OSError:
+            pass  # the manifest's checksum is the real protection
+        fsync_folder(folder)
         return relative
 
     def _write_manifest(self) -> None:
-        self.ordner.mkdir(parents=True, exist_ok=True)
+        try:
+            self.ordner.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise schreibfehler(self.ordner, exc) from None
         payload = {"format": 1, "versionen": [asdict(v) for v in self.versionen]}
         text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
         write_atomic(self.ordner / MANIFEST, text.encode("utf-8"))
@@ -177,6 +196,30 @@ class Archiv:
                     notes.append(f"{display_path(path)}: nicht im Manifest (von einem abgebrochenen "
                                  "Build; der nächste Build übernimmt sie)")
         return problems, notes
+
+
+def _link_without_replacing(tmp: Path, target: Path) -> None:
+    """Give tmp's complete content the name target; raise FileExistsError if target exists.
+
+    os.link does this atomically. Where hard links are not available (FAT/exFAT USB sticks, some
+    network shares), the name is first claimed with O_CREAT | O_EXCL, which also refuses an
+    existing file, and the complete temp file is then renamed onto that empty placeholder. A build
+    killed in between leaves an empty file, which _place recognises and replaces.
+    """
+    try:
+        os.link(tmp, target)
+        return
+    except FileExistsError:
+        raise
+    except (OSError, AttributeError, NotImplementedError):
+        pass  # no hard links here: claim the name instead
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+    os.close(fd)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        _remove_quietly(target)
+        raise
 
 
 def remove_stale_temp_files(ausgabe: Path) -> None:

@@ -1,0 +1,314 @@
+"""Hardening (issue #12): hostile and careless input beyond the data corpus in tests/bad_inputs/.
+
+Full disks and read-only folders are tried for real on a small tmpfs where the machine allows
+mounting one, and at every single write of a build by making the operating system's fsync fail
+(fault injection of the OS, not a mock of ratsdoc).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path, PureWindowsPath
+
+import pytest
+
+from .conftest import DATA, TEMPLATES, run
+
+KATALOG = "massnahmenkatalog.yaml"
+
+
+def build(data: Path, out: Path, *extra: str):
+    return run("build", "--daten", str(data), "--vorlagen", str(TEMPLATES), "--ausgabe", str(out),
+               *extra)
+
+
+def all_files(folder: Path) -> dict[str, bytes]:
+    """Every file below folder (the lock file aside) by its relative path; the manifest without
+    the times of archiving, which differ from build to build."""
+    files = {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+             if p.is_file() and p.name != ".ratsdoc.lock"}
+    manifest = "archiv/manifest.json"
+    if manifest in files:
+        content = json.loads(files[manifest])
+        for version in content["versionen"]:
+            version.pop("zeit")
+        files[manifest] = json.dumps(content).encode()
+    return files
+
+
+def temp_files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+
+
+def change_a_status(data: Path) -> None:
+    result = run("status", "3", "Wird fortgesetzt", "--datum", "15.01.2024", "--daten", str(data))
+    assert result.exit_code == 0, result.output
+
+
+# --- full disk, read-only folder ---------------------------------------------------------------
+
+
+def _fsync_failing_at(monkeypatch, number: int) -> list[int]:
+    """Make the number-th os.fsync fail with ENOSPC (0: count only); return the call counter."""
+    real, calls = os.fsync, [0]
+
+    def fsync(fd):
+        calls[0] += 1
+        if calls[0] == number:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return calls
+
+
+def test_disk_full_at_any_write_of_a_build_leaves_old_or_new_files_and_no_temp_file(
+        data_copy, tmp_path, monkeypatch):
+    pristine = tmp_path / "pristine"
+    assert build(data_copy, pristine).exit_code == 0
+    change_a_status(data_copy)
+    before = all_files(pristine)
+
+    complete = tmp_path / "complete"
+    shutil.copytree(pristine, complete)
+    with monkeypatch.context() as patch:
+        calls = _fsync_failing_at(patch, 0)
+        assert build(data_copy, complete).exit_code == 0
+    after, writes = all_files(complete), calls[0]
+    assert writes >= 8  # docx, archive copies, folders, manifest, cache
+
+    for number in range(1, writes + 1):
+        out = tmp_path / f"voll-{number}"
+        shutil.copytree(pristine, out)
+        with monkeypatch.context() as patch:
+            _fsync_failing_at(patch, number)
+            result = build(data_copy, out)
+        assert result.exit_code == 1, (number, result.output)
+        assert "Traceback" not in result.output
+        assert result.output.startswith("Fehler: Kein Platz mehr auf dem Datenträger beim "
+                                        "Schreiben von "), result.output
+        assert temp_files(out) == [], number
+        now = all_files(out)
+        for name, content in now.items():
+            assert content in (before.get(name), after.get(name)), (number, name)
+        if number == 1:
+            assert now == before  # the first write failed: nothing changed at all
+        json.loads((out / "archiv" / "manifest.json").read_text(encoding="utf-8"))
+        check = run("archiv", "pruefen", "--ausgabe", str(out))
+        assert check.exit_code == 0, (number, check.output)
+    # With space again, the next build completes what the failed one began.
+    assert build(data_copy, out).exit_code == 0
+    assert {k: v for k, v in all_files(out).items() if k.endswith(".docx")} == \
+        {k: v for k, v in after.items() if k.endswith(".docx")}
+
+
+def test_disk_full_during_status_leaves_the_data_file_as_it_was(data_copy, monkeypatch):
+    before = (data_copy / KATALOG).read_bytes()
+    _fsync_failing_at(monkeypatch, 1)
+    result = run("status", "3", "Wird fortgesetzt", "--datum", "15.01.2024", "--daten",
+                 str(data_copy))
+    assert result.exit_code == 1
+    assert result.output == (f"Fehler: Kein Platz mehr auf dem Datenträger beim Schreiben von "
+                             f"{data_copy / KATALOG}; bisherige Dateien sind unverändert. Bitte "
+                             "Platz schaffen und erneut versuchen.\n")
+    assert (data_copy / KATALOG).read_bytes() == before
+    assert temp_files(data_copy) == []
+
+
+@contextmanager
+def small_disk(path: Path, size: str):
+    """A tmpfs of the given size at path; the test is skipped where mounting is not allowed."""
+    path.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                             capture_output=True, text=True, check=False) \
+        if shutil.which("mount") else None
+    if mounted is None or mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root and permission to mount): "
+                    + (mounted.stderr.strip() if mounted else "no mount command"))
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
+
+
+def fill(folder: Path, leave: int = 0) -> Path:
+    """Fill the disk of folder, leaving about `leave` bytes free."""
+    filler = folder / "fueller.bin"
+    with open(filler, "wb", buffering=0) as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 4096)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+    if leave:
+        with open(filler, "r+b") as handle:
+            handle.truncate(max(filler.stat().st_size - leave, 0))
+    return filler
+
+
+def test_a_really_full_disk(data_copy, tmp_path):
+    """Builds on a small tmpfs with less and less free space: from nothing written, through
+    some files written, to a complete build; never a temp file left, never a broken file."""
+    with small_disk(tmp_path / "klein", "2m") as disk:
+        out, backup, reference = disk / "output", tmp_path / "backup", tmp_path / "reference"
+        assert build(data_copy, out).exit_code == 0
+        change_a_status(data_copy)
+        shutil.copytree(out, backup)
+        shutil.copytree(out, reference)
+        assert build(data_copy, reference).exit_code == 0
+        before, after = all_files(out), all_files(reference)
+
+        outcomes = []
+        for pages in range(40):
+            shutil.rmtree(out)
+            shutil.copytree(backup, out)
+            filler = fill(disk, leave=pages * 4096)
+            result = build(data_copy, out)
+            filler.unlink()
+            if result.exit_code == 0:
+                outcomes.append("ok")
+                break
+            assert result.output.startswith("Fehler: Kein Platz mehr auf dem Datenträger beim "
+                                            "Schreiben von "), (pages, result.output)
+            assert temp_files(disk) == [], pages
+            now = all_files(out)
+            assert all(content in (before.get(name), after.get(name))
+                       for name, content in now.items()), pages
+            assert run("archiv", "pruefen", "--ausgabe", str(out)).exit_code == 0, pages
+            outcomes.append("nichts" if now == before else "teilweise")
+        assert outcomes[0] == "nichts" and outcomes[-1] == "ok", outcomes
+        assert "teilweise" in outcomes, outcomes
+        assert {k: v for k, v in all_files(out).items() if k.endswith(".docx")} == \
+            {k: v for k, v in after.items() if k.endswith(".docx")}
+
+
+def test_a_read_only_output_folder_and_data_folder(data_copy, tmp_path):
+    with small_disk(tmp_path / "nurlesen", "4m") as disk:
+        out, data = disk / "output", disk / "data"
+        shutil.copytree(data_copy, data)
+        assert build(data, out).exit_code == 0
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        before, katalog = all_files(out), (data / KATALOG).read_bytes()
+
+        result = run("status", "3", "Wird fortgesetzt", "--datum", "15.01.2024", "--daten",
+                     str(data))
+        assert result.exit_code == 1
+        assert result.output == (f"Fehler: {data / KATALOG} kann nicht geschrieben werden: der "
+                                 "Datenträger ist schreibgeschützt\n")
+        assert (data / KATALOG).read_bytes() == katalog
+
+        change_a_status(data_copy)  # a change, built into the read-only output folder
+        result = build(data_copy, out)
+        assert result.exit_code == 1
+        assert result.output == (f"Fehler: In den Ausgabeordner {out} kann nicht geschrieben "
+                                 "werden: der Datenträger ist schreibgeschützt\n")
+        assert all_files(out) == before
+
+
+# --- Windows: no hard links, no folder fsync, LibreOffice's folders ----------------------------
+
+
+def test_archive_without_hard_links_still_refuses_to_overwrite(data_copy, tmp_path, monkeypatch):
+    from pipeline.archive import _link_without_replacing
+
+    def no_links(source, target):
+        raise OSError(errno.EPERM, "hard links not supported")  # FAT/exFAT, some shares
+
+    monkeypatch.setattr(os, "link", no_links)
+    out = tmp_path / "out"
+    assert build(data_copy, out).exit_code == 0
+    archived = sorted((out / "archiv").glob("*/*.docx"))
+    assert len(archived) == 6
+    assert all(p.read_bytes() == (out / f"{p.parent.name}.docx").read_bytes() for p in archived)
+    assert all(not os.access(p, os.W_OK) or os.geteuid() == 0 for p in archived)
+    assert all(p.stat().st_mode & 0o222 == 0 for p in archived)
+    assert temp_files(out) == []
+
+    tmp = tmp_path / "neu.tmp"
+    tmp.write_bytes(b"anderer Inhalt")
+    with pytest.raises(FileExistsError):
+        _link_without_replacing(tmp, archived[0])
+    assert archived[0].read_bytes() == (out / f"{archived[0].parent.name}.docx").read_bytes()
+    assert run("archiv", "pruefen", "--ausgabe", str(out)).exit_code == 0
+
+
+def test_an_empty_placeholder_left_by_a_killed_build_is_taken_over(data_copy, tmp_path):
+    out = tmp_path / "out"
+    assert build(data_copy, out).exit_code == 0
+    change_a_status(data_copy)
+    placeholder = out / "archiv" / "massnahmenkatalog" / "2023-11-30_v2.docx"
+    placeholder.touch()
+    result = build(data_copy, out)
+    assert result.exit_code == 0, result.output
+    assert placeholder.read_bytes() == (out / "massnahmenkatalog.docx").read_bytes()
+    assert run("archiv", "pruefen", "--ausgabe", str(out)).output.startswith("Archiv in Ordnung")
+
+
+def test_folder_fsync_is_skipped_where_the_system_cannot_do_it(tmp_path, monkeypatch):
+    from pipeline.errors import AusgabeFehler
+    from pipeline.output import fsync_folder, write_atomic
+
+    real_open, real_fsync = os.open, os.fsync
+
+    def open_no_folders(path, flags, *args):
+        if Path(path).is_dir():
+            raise PermissionError(errno.EACCES, "folders cannot be opened")  # Windows
+        return real_open(path, flags, *args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "open", open_no_folders)
+        write_atomic(tmp_path / "a.txt", b"eins")
+    assert (tmp_path / "a.txt").read_bytes() == b"eins"
+
+    def fsync(fd, code):
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            raise OSError(code, os.strerror(code))
+        return real_fsync(fd)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", lambda fd: fsync(fd, errno.EINVAL))
+        fsync_folder(tmp_path)  # a file system without folder fsync: skipped
+        patch.setattr(os, "fsync", lambda fd: fsync(fd, errno.EIO))
+        with pytest.raises(AusgabeFehler, match="Ein-/Ausgabefehler des Datenträgers"):
+            fsync_folder(tmp_path)
+
+
+def test_libreoffice_is_looked_for_in_its_windows_folders():
+    from pipeline.pdf import windows_places
+
+    assert windows_places({}) == [
+        PureWindowsPath(r"C:\Program Files\LibreOffice\program\soffice.exe"),
+        PureWindowsPath(r"C:\Program Files (x86)\LibreOffice\program\soffice.exe"),
+    ]
+    assert windows_places({"ProgramFiles": r"D:\Programme"})[0] == \
+        PureWindowsPath(r"D:\Programme\LibreOffice\program\soffice.exe")
+
+
+def test_os_errors_are_explained_in_german():
+    from pipeline.errors import os_fehlertext
+
+    assert os_fehlertext(OSError(errno.ENOSPC, "No space left on device")) == \
+        "kein Platz mehr auf dem Datenträger"
+    assert os_fehlertext(PermissionError(errno.EACCES, "Permission denied")).startswith(
+        "keine Berechtigung (oder die Datei ist in einem anderen Programm geöffnet")
+    assert os_fehlertext(OSError(errno.ENOTEMPTY, "Directory not empty")) == \
+        "Fehler des Betriebssystems (ENOTEMPTY)"
+
+
+def test_free_space_check_refuses_before_anything_is_written(tmp_path):
+    from pipeline.errors import AusgabeFehler
+    from pipeline.output import ensure_free_space
+
+    ensure_free_space(tmp_path, 1)
+    with pytest.raises(AusgabeFehler, match=r"Kein Platz mehr .* Es wurde nichts geschrieben"):
+        ensure_free_space(tmp_path, shutil.disk_usage(tmp_path).free + 10**12)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_shipped_data_still_builds(tmp_path):
+    assert build(DATA, tmp_path / "out").exit_code == 0
