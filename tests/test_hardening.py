@@ -312,3 +312,204 @@ def test_free_space_check_refuses_before_anything_is_written(tmp_path):
 
 def test_shipped_data_still_builds(tmp_path):
     assert build(DATA, tmp_path / "out").exit_code == 0
+
+
+# --- YAML: one dialect (1.2), identifiers as written, aliases and size bounded --------------------
+
+
+def test_yaml_is_read_as_yaml_1_2():
+    import datetime as dt
+
+    from pipeline.load import parse_yaml
+
+    data, _, problems = parse_yaml(
+        "a: no\nb: yes\nc: on\nd: off\ne: 04271000\nf: 0o17\ng: 0x1F\nh: 1:20\ni: true\n"
+        "j: 2024-01-15\nk: ~\nl: 5000.50\nm: 1_000\nn: 'true'\no: 12\np: Y\n", "x.yaml")
+    assert problems == []
+    assert data == {"a": "no", "b": "yes", "c": "on", "d": "off", "e": 4271000, "f": "0o17",
+                    "g": "0x1F", "h": "1:20", "i": True, "j": dt.date(2024, 1, 15), "k": None,
+                    "l": 5000.5, "m": "1_000", "n": "true", "o": 12, "p": "Y"}
+    assert data["e"].quelltext == "04271000"  # the leading zero is kept, nothing is octal
+    assert data["l"].quelltext == "5000.50"
+    assert type(data["o"]) is int  # numbers written as Python prints them stay plain
+
+
+def test_the_fast_reader_and_the_loader_class_agree_on_every_shipped_file():
+    import yaml
+
+    from pipeline.load import Yaml12Loader, _marked_parse, parse_yaml
+    from pipeline.load import Zeilen as Marks
+
+    files = [*DATA.rglob("*.yaml"), *TEMPLATES.rglob("*.yaml")]
+    assert len(files) >= 10
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        fast = parse_yaml(text, path.name)[0]
+        assert fast == yaml.load(text, Loader=Yaml12Loader) == _marked_parse(text, "", Marks())[0]
+
+
+def test_an_unquoted_sachkonto_with_a_leading_zero_is_printed_as_written(data_copy, tmp_path):
+    from docx import Document
+
+    for name in ("haushalt.yaml", "vorlagen/integrationsplan-2020.yaml"):
+        path = data_copy / name
+        text = path.read_text(encoding="utf-8")
+        assert 'sachkonto: "4271000"' in text
+        path.write_text(text.replace('sachkonto: "4271000"', "sachkonto: 04271000"),
+                        encoding="utf-8")
+    out = tmp_path / "out"
+    result = build(data_copy, out)
+    assert result.exit_code == 0, result.output
+    doc = Document(str(out / "integrationsplan-2020.docx"))
+    cells = [cell.text for table in doc.tables for row in table.rows for cell in row.cells]
+    assert "04271000" in cells
+    assert not any("1143296" in text or text == "4271000" for text in cells)
+
+
+def test_identifiers_and_text_fields_take_numbers_as_written(data_copy, tmp_path):
+    """drucksache: 0012 is the text 0012, a year in a text field is that year as text."""
+    from docx import Document
+
+    path = data_copy / "vorlagen/sitzungsvorlage-51-2016.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("nummer: 51/2016", "nummer: 0051"), encoding="utf-8")
+    out = tmp_path / "out"
+    assert build(data_copy, out, "sitzungsvorlage-51-2016").exit_code == 0
+    doc = Document(str(out / "sitzungsvorlage-51-2016.docx"))
+    shown = "\n".join(p.text for p in doc.paragraphs) + "\n".join(
+        cell.text for table in doc.tables for row in table.rows for cell in row.cells)
+    assert "0051" in shown
+
+
+CHILD = """
+import resource, sys
+from pipeline.cli import main
+try:
+    main(sys.argv[1:], prog_name="ratsdoc")
+except SystemExit as exc:
+    code = exc.code
+print(f"MESSUNG {code} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
+"""
+
+
+def run_measured(*args: str, timeout: float = 60) -> tuple[int, str, float, float]:
+    """ratsdoc in a fresh process: (exit code, stderr, seconds, peak memory in MB)."""
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, check=False)
+    seconds = time.perf_counter() - start
+    *lines, last = done.stderr.strip().splitlines()
+    assert last.startswith("MESSUNG "), done.stderr
+    _, code, peak_kb = last.split()
+    return int(code), "\n".join(lines), seconds, int(peak_kb) / 1024
+
+
+BOMB = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + "".join(
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True))
+MEASURED: dict[str, tuple[float, float]] = {}
+
+
+@pytest.mark.parametrize("name", ["haushalt.yaml", KATALOG, "vorlagen/integrationsplan-2020.yaml",
+                                  "templates/stadt-leinfelden-echterdingen/stil.yaml"])
+def test_an_alias_bomb_in_any_data_file_ends_at_once_in_little_memory(name, data_copy, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    path = tmp_path / name if name.startswith("templates/") else data_copy / name
+    path.write_text(path.read_text(encoding="utf-8") + BOMB, encoding="utf-8")
+    out = tmp_path / "out"
+    code, message, seconds, peak_mb = run_measured(
+        "build", "--daten", str(data_copy), "--vorlagen", str(templates), "--ausgabe", str(out))
+    MEASURED[name] = (seconds, peak_mb)
+    print(f"alias bomb in {name}: {seconds:.2f} s, {peak_mb:.0f} MB")
+    assert code == 1
+    line = path.read_text(encoding="utf-8").splitlines().index(BOMB.splitlines()[1]) + 1
+    lines = message.splitlines()
+    assert lines[0].startswith("Fehler: ")
+    assert (f"{path}:{line}: Verweise mit „*“ (hier „*a“) werden nicht unterstützt; bitte den "
+            "Wert an dieser Stelle ausschreiben") in lines
+    if not name.startswith("templates/"):  # (without its house style, the papers cannot be checked)
+        assert len(lines) == 2
+    assert seconds < 5
+    assert peak_mb < 500
+    assert not out.exists()
+
+
+def test_an_alias_bomb_never_reaches_the_editor(data_copy):
+    path = data_copy / KATALOG
+    path.write_text(path.read_text(encoding="utf-8") + BOMB, encoding="utf-8")
+    before = path.read_bytes()
+    code, message, seconds, peak_mb = run_measured(
+        "status", "3", "Neu", "--datum", "15.01.2024", "--daten", str(data_copy))
+    assert (code, message.splitlines()[0]) == (1, "Fehler: 1 Problem in den Daten:")
+    assert "Verweise mit „*“" in message
+    assert seconds < 5 and peak_mb < 500
+    assert path.read_bytes() == before
+
+
+def test_deep_nesting_is_refused_instead_of_crashing(data_copy, tmp_path):
+    path = data_copy / "vorlagen/pressetext-integrationsplan.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "hinweise: " + "[" * 100_000
+                    + "]" * 100_000 + "\n", encoding="utf-8")
+    code, message, seconds, _ = run_measured("check", "--daten", str(data_copy), "--vorlagen",
+                                             str(TEMPLATES))
+    assert code == 1  # pyyaml's recursive composer ended this in a segmentation fault
+    assert message.splitlines()[1].endswith(": ist zu tief verschachtelt (mehr als 32 Ebenen)")
+    assert seconds < 5
+
+
+def test_a_data_file_over_10_mb_is_refused_unread(data_copy, tmp_path):
+    path = data_copy / KATALOG
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(("# " + "x" * 98 + "\n") * 110_000)
+    size = f"{path.stat().st_size / 1_000_000:.1f}".replace(".", ",")
+    assert size.startswith("11,")
+    lines = run_checked(data_copy, tmp_path)
+    assert lines == ["Fehler: 1 Problem in den Daten:",
+                     f"{path}: ist {size} MB groß; erlaubt sind höchstens 10,0 MB je Datendatei"]
+
+
+def run_checked(data: Path, tmp_path: Path) -> list[str]:
+    """A build that must fail cleanly with output/ untouched; its message lines."""
+    from .test_bad_input import build_fails
+
+    return build_fails(data, tmp_path)
+
+
+def test_a_data_file_saved_as_windows_1252_names_its_line_and_what_to_do(data_copy, tmp_path):
+    path = data_copy / "haushalt.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes(text.encode("cp1252"))
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if any(c in t for c in "äöüß„“"))
+    assert run_checked(data_copy, tmp_path) == [
+        "Fehler: 1 Problem in den Daten:",
+        f"{path}:{line}: ist nicht als UTF-8 gespeichert (Byte 0xFC, in Windows-1252 „ü“); bitte "
+        "als UTF-8 speichern (im Editor: Speichern unter → Codierung „UTF-8“)"]
+
+
+def test_a_data_file_saved_as_utf_16_is_refused_with_what_to_do(data_copy, tmp_path):
+    path = data_copy / "haushalt.yaml"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+    assert run_checked(data_copy, tmp_path) == [
+        "Fehler: 1 Problem in den Daten:",
+        f"{path}:1: ist als UTF-16 („Unicode“) gespeichert; bitte als UTF-8 speichern (im Editor: "
+        "Speichern unter → Codierung „UTF-8“)"]
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_a_folder_without_any_data_file_is_an_error(command, tmp_path):
+    empty = tmp_path / "leer"
+    empty.mkdir()
+    args = ["--ausgabe", str(tmp_path / "out")] if command == "build" else []
+    result = run(command, "--daten", str(empty), "--vorlagen", str(TEMPLATES), *args)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "Fehler: 1 Problem in den Daten:",
+        f"{empty}: enthält keine Daten (weder haushalt.yaml noch massnahmenkatalog.yaml noch "
+        "vorlagen/*.yaml); richtiger Ordner? Anderer Ordner mit --daten ORDNER, ein neuer mit "
+        "„ratsdoc init ORDNER --stil NAME“"]
+    assert not (tmp_path / "out").exists()
