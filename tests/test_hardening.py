@@ -513,3 +513,137 @@ def test_a_folder_without_any_data_file_is_an_error(command, tmp_path):
         "vorlagen/*.yaml); richtiger Ordner? Anderer Ordner mit --daten ORDNER, ein neuer mit "
         "„ratsdoc init ORDNER --stil NAME“"]
     assert not (tmp_path / "out").exists()
+
+
+# --- status and status-import: what Excel and clerks really write -------------------------------
+
+
+def katalog_as_read(data: Path) -> dict[int, dict]:
+    """The measures as ratsdoc's reader sees them, by number."""
+    from pipeline.load import read_yaml
+
+    katalog = read_yaml(data / KATALOG)[0]
+    return {m["nr"]: m for hf in katalog["handlungsfelder"] for z in hf["ziele"]
+            for m in z["massnahmen"]}
+
+
+def test_status_yes_and_notiz_no_stay_text(data_copy):
+    result = run("status", "3", "yes", "--kategorie", "laufend", "--datum", "15.01.2024",
+                 "--notiz", "no", "--daten", str(data_copy))
+    assert result.exit_code == 0, result.output
+    result = run("status", "3", "04271000", "--kategorie", "laufend", "--datum", "16.01.2024",
+                 "--notiz", "true", "--daten", str(data_copy))
+    assert result.exit_code == 0, result.output
+    measure = katalog_as_read(data_copy)[3]
+    assert measure["status"] == "04271000"
+    assert [(e["neuer_status"], e["notiz"]) for e in measure["verlauf"]] == [
+        ("yes", "no"), ("04271000", "true")]
+    history = run("verlauf", "3", "--daten", str(data_copy)).output.splitlines()
+    assert history[-2:] == [
+        "15.01.2024  Nr. 3: „In Planung ab 2024“ → „yes“  (no)",
+        "16.01.2024  Nr. 3: „yes“ → „04271000“  (true)"]
+
+
+def csv_import(data: Path, tmp_path: Path, content: bytes, name: str = "aenderungen.csv"):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path, run("status-import", str(path), "--daten", str(data))
+
+
+ROWS = ["Nr;Status;Datum;Notiz", "3;Wird fortgesetzt;01.02.2024;Übergabe",
+        "8;Abgeschlossen;02.02.2024;"]
+
+
+@pytest.mark.parametrize(("encoding", "separator", "newline"), [
+    ("cp1252", ";", "\r\n"),  # Excel „CSV (Trennzeichen-getrennt)“, Windows
+    ("cp1252", ";", "\r"),  # Excel for Mac, old „CSV (Macintosh)“: CR only
+    ("utf-8-sig", ";", "\r\n"),  # Excel „CSV UTF-8“
+    ("utf-8", ";", "\n"),  # an editor
+    ("utf-16", "\t", "\r\n"),  # Excel „Unicode-Text“: UTF-16 with BOM, tabs
+])
+def test_csv_as_excel_and_editors_save_it(encoding, separator, newline, data_copy, tmp_path):
+    text = newline.join(row.replace(";", separator) for row in ROWS) + newline
+    _, result = csv_import(data_copy, tmp_path, text.encode(encoding))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "2 Änderungen übernommen."
+    measures = katalog_as_read(data_copy)
+    assert measures[3]["verlauf"][-1]["notiz"] == "Übergabe"
+    assert measures[8]["status"] == "Abgeschlossen"
+
+
+def test_csv_with_bytes_that_windows_1252_cannot_decode(data_copy, tmp_path):
+    before = (data_copy / KATALOG).read_bytes()
+    path, result = csv_import(data_copy, tmp_path,
+                              "\r\n".join(ROWS).encode("cp1252") + b"\r\n9;Neu\x81;03.02.2024;\r\n")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "Fehler: 1 Problem in den Daten:",
+        f"{path}:4: enthält das Byte 0x81, das weder in UTF-8 noch in Windows-1252 ein Zeichen ist "
+        "(keine Textdatei?); bitte in Excel „Datei → Speichern unter“ mit dem Dateityp „CSV UTF-8 "
+        "(durch Trennzeichen getrennt)“ speichern"]
+    assert (data_copy / KATALOG).read_bytes() == before
+
+
+def xlsx_bytes() -> bytes:
+    """A minimal Excel workbook: a zip with the parts Excel writes first."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        archive.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook/>')
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("content", "what"), [
+    (xlsx_bytes(), "ist eine Excel-Arbeitsmappe (.xlsx) oder ein anderes ZIP-Archiv, keine "
+                   "CSV-Datei"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500),
+     "ist eine Excel-Arbeitsmappe im alten Format (.xls), keine CSV-Datei"),
+    (b"%PDF-1.7\n", "ist ein PDF, keine CSV-Datei"),
+])
+def test_a_workbook_instead_of_a_csv_says_what_to_do(content, what, data_copy, tmp_path):
+    path, result = csv_import(data_copy, tmp_path, content, "aenderungen.xlsx")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "Fehler: 1 Problem in den Daten:",
+        f"{path}: {what}; bitte in Excel „Datei → Speichern unter“ mit dem Dateityp „CSV UTF-8 "
+        "(durch Trennzeichen getrennt)“ speichern"]
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    (["Nr;Status;Datum;Notiz;Fortschritt", "3;Neu;01.02.2024;;Broschüre erschienen"],
+     "{datei}:1: Spalte „Fortschritt“ ist unbekannt; erlaubt sind: Nr, Status, Datum, Notiz"),
+    (["Nr;Status;Datum", "3;Neu;01.02.2024;Übergabe"],
+     "{datei}:2: hat 4 Zellen, die Kopfzeile nur 3 (überzählig: „Übergabe“)"),
+    (["Nr;Status;Notiz", "3;Neu;x"],
+     "{datei}:1: Spalte(n) Datum fehlen; erwartet wird „Nr;Status;Datum;Notiz“"),
+    (["Maßnahme;Zustand", "3;Neu"],
+     "{datei}:1: Spalte „Maßnahme“ ist unbekannt; erlaubt sind: Nr, Status, Datum, Notiz"),
+    (["Nr;Status;Datum;Notiz", '3;"Neu;01.02.2024;'],
+     "{datei}:2: Zeile lässt sich nicht lesen (Anführungszeichen nicht geschlossen?)"),
+    (["Nr;Status;Datum;Notiz", "true;Neu;01.02.2024;", "1_000;Neu;01.02.2024;"],
+     "{datei}:2: Nr: „true“ ist keine Maßnahmennummer"),
+    ([], "{datei}: ist leer; erwartet wird die Kopfzeile „Nr;Status;Datum;Notiz“ und eine Zeile "
+         "je Änderung"),
+])
+def test_a_csv_column_is_never_dropped_silently(rows, message, data_copy, tmp_path):
+    before = (data_copy / KATALOG).read_bytes()
+    path, result = csv_import(data_copy, tmp_path, "\r\n".join(rows).encode("utf-8"))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[1] == message.format(datei=path)
+    assert (data_copy / KATALOG).read_bytes() == before
+
+
+def test_csv_status_yes_and_notiz_no_stay_text(data_copy, tmp_path):
+    _, result = csv_import(data_copy, tmp_path,
+                           b"Nr;Status;Datum;Notiz\n3;yes;01.02.2024;no\n")
+    assert result.exit_code == 1  # "yes" has no category: said as such, not as a type error
+    assert result.output.splitlines()[1].endswith(
+        "status: Kategorie lässt sich aus „yes“ nicht ableiten; bitte „kategorie“ angeben "
+        "(abgeschlossen, laufend, geplant, in_pruefung, offen)")
+    _, result = csv_import(data_copy, tmp_path,
+                           b"Nr;Status;Datum;Notiz\n3;Abgeschlossen;01.02.2024;no\n")
+    assert result.exit_code == 0, result.output
+    assert katalog_as_read(data_copy)[3]["verlauf"][-1]["notiz"] == "no"
