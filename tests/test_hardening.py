@@ -647,3 +647,127 @@ def test_csv_status_yes_and_notiz_no_stay_text(data_copy, tmp_path):
                            b"Nr;Status;Datum;Notiz\n3;Abgeschlossen;01.02.2024;no\n")
     assert result.exit_code == 0, result.output
     assert katalog_as_read(data_copy)[3]["verlauf"][-1]["notiz"] == "no"
+
+
+# --- .docx input: checked before python-docx or docxtpl open it ---------------------------------
+
+ENTITY_BOMB = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n' + b"".join(
+    b' <!ENTITY lol%d "%s">\n' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+    for i in range(1, 10)) + b']>\n<w:document xmlns:w="http://schemas.openxmlformats.org/'
+    b'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>&lol9;</w:t></w:r></w:p></w:body>'
+    b'</w:document>')
+BESCHLUSSVORLAGE = TEMPLATES / "stadt-leinfelden-echterdingen" / "beschlussvorlage.docx"
+
+
+def docx_with(target: Path, replace: dict[str, bytes] | None = None,
+              add: dict[str, bytes] | None = None) -> Path:
+    """The shipped Beschlussvorlage with parts replaced or added."""
+    import zipfile
+
+    with zipfile.ZipFile(BESCHLUSSVORLAGE) as src, \
+            zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, (replace or {}).get(info.filename, src.read(info)))
+        for name, data in (add or {}).items():
+            dst.writestr(name, data)
+    return target
+
+
+def docx_error(path: Path) -> tuple[str, float]:
+    import time
+
+    from pipeline.docxsafe import read_docx
+    from pipeline.errors import VorlagenFehler
+
+    start = time.perf_counter()
+    with pytest.raises(VorlagenFehler) as caught:
+        read_docx(path)
+    return caught.value.format_message(), time.perf_counter() - start
+
+
+def test_an_xml_entity_bomb_in_a_docx_is_refused_at_once(tmp_path):
+    path = docx_with(tmp_path / "bombe.docx", {"word/document.xml": ENTITY_BOMB})
+    message, seconds = docx_error(path)
+    print(f"entity bomb: {seconds:.3f} s")
+    assert message == (f"Vorlage {path}: Teil word/document.xml enthält eine DOCTYPE-Deklaration, "
+                       "die Word nie schreibt (womöglich eine Entitäten-Bombe); die Datei ist "
+                       "manipuliert oder beschädigt und wird nicht geöffnet")
+    assert seconds < 10
+
+
+def test_a_docx_with_a_400_mb_part_is_refused_without_unpacking_it(tmp_path):
+    import time
+    import zipfile
+
+    path = docx_with(tmp_path / "gross.docx")
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive, \
+            archive.open("word/media/image1.png", "w", force_zip64=True) as part:
+        zeros = bytes(1 << 20)
+        for _ in range(400):
+            part.write(zeros)
+    assert path.stat().st_size < 2_000_000  # 400 MB of zeros pack small
+    start = time.perf_counter()
+    message, _ = docx_error(path)
+    seconds = time.perf_counter() - start
+    print(f"400 MB part: {seconds:.3f} s")
+    assert message == (f"Vorlage {path}: Teil word/media/image1.png ist entpackt 419,4 MB groß; "
+                       "erlaubt sind höchstens 50,0 MB je Teil")
+    assert seconds < 10
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: p.write_bytes(b"kein zip"),
+     "ist keine gültige .docx-Datei (kein ZIP-Archiv; beschädigt oder eine andere Dateiart)"),
+    (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600)),
+     "ist keine gültige .docx-Datei (altes Word-Format .doc oder mit Kennwort geschützt); bitte "
+     "in Word als „Word-Dokument (.docx)“ ohne Kennwort speichern"),
+    (lambda p: docx_with(p, {"word/document.xml": b"<w:document><w:body>"}),
+     "ist beschädigt: Teil word/document.xml ist kein gültiges XML, Zeile 1; bitte in Word oder "
+     "LibreOffice öffnen und neu speichern"),
+    (lambda p: docx_with(p, add={"word/media/nullen.bin": bytes(20_000_000)}),
+     "Teil word/media/nullen.bin ist ungewöhnlich stark gepackt (0,0 MB → 20,0 MB); die Datei ist "
+     "beschädigt oder manipuliert"),
+    (lambda p: docx_with(p, add={f"word/x{i}.bin": b"" for i in range(2_001)}),
+     "hat 2020 Teile; eine Word-Datei hat selten mehr als hundert, erlaubt sind 2000"),
+    (lambda p: docx_with(p, {"word/styles.xml": b'<?xml version="1.0"?>\n<!-- x -->\n<!DOCTYPE s '
+                                                 b'SYSTEM "http://example.org/s.dtd"><s/>'}),
+     "Teil word/styles.xml enthält eine DOCTYPE-Deklaration, die Word nie schreibt (womöglich "
+     "eine Entitäten-Bombe); die Datei ist manipuliert oder beschädigt und wird nicht geöffnet"),
+])
+def test_a_broken_or_hostile_docx_gets_a_german_message(make, message, tmp_path):
+    path = tmp_path / "vorlage.docx"
+    make(path)
+    assert docx_error(path)[0] == f"Vorlage {path}: {message}"
+
+
+def test_an_encrypted_part_is_refused(tmp_path):
+    path = docx_with(tmp_path / "verschluesselt.docx")
+    raw = bytearray(path.read_bytes())
+    at = raw.find(b"PK\x03\x04")
+    raw[at + 6] |= 0x1  # "encrypted" in the local header
+    central = raw.find(b"PK\x01\x02")
+    raw[central + 8] |= 0x1  # and in the central directory, which zipfile reads
+    path.write_bytes(bytes(raw))
+    assert docx_error(path)[0].startswith(f"Vorlage {path}: ist verschlüsselt (Teil ")
+
+
+def test_every_shipped_template_passes_the_docx_check():
+    from pipeline.docxsafe import read_docx
+
+    templates = sorted(TEMPLATES.glob("*/*.docx"))
+    assert len(templates) >= 7
+    for path in templates:
+        read_docx(path)
+
+
+@pytest.mark.xfail(strict=True, reason="render.open_template does not call docxsafe.read_docx yet "
+                   "(render.py belongs to another developer); remove this mark once it does")
+def test_a_build_with_an_entity_bomb_template_ends_with_a_german_message(tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    bomb = templates / "stadt-leinfelden-echterdingen" / "beschlussvorlage.docx"
+    docx_with(bomb, {"word/document.xml": ENTITY_BOMB})
+    from .test_bad_input import build_fails
+
+    assert build_fails(DATA, tmp_path, templates)[0].startswith(
+        f"Fehler: Vorlage {bomb}: Teil word/document.xml enthält eine DOCTYPE-Deklaration")
