@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 from contextlib import contextmanager
@@ -771,3 +772,133 @@ def test_a_build_with_an_entity_bomb_template_ends_with_a_german_message(tmp_pat
 
     assert build_fails(DATA, tmp_path, templates)[0].startswith(
         f"Fehler: Vorlage {bomb}: Teil word/document.xml enthält eine DOCTYPE-Deklaration")
+
+
+# --- exit codes and German throughout ----------------------------------------------------------
+
+USAGE_ERRORS = [
+    ["gibtsnicht"],
+    ["build", "--gibts"],
+    ["status"],
+    ["status", "drei", "Neu"],
+    ["status", "3", "Neu", "--kategorie", "fertig"],
+    ["status", "3", "Neu", "--datum"],
+    ["verlauf", "abc"],
+    ["status-import", "/gibt/es/nicht.csv"],
+    ["archiv", "vergleich", "massnahmenkatalog", "x", "y"],
+    ["archiv"],
+    ["check", "zuviel"],
+    ["oparl", "integrationsplan-2020", "--basis-url", "javascript:alert(1)"],
+    ["oparl", "integrationsplan-2020", "--basis-url", "file:///etc/passwd"],
+    ["oparl", "integrationsplan-2020", "--basis-url", "https://"],
+    ["oparl", "integrationsplan-2020", "--basis-url", "https://rats info.example.org"],
+    ["init", "ordner"],
+]
+
+
+@pytest.mark.parametrize("args", USAGE_ERRORS, ids=" ".join)
+def test_a_usage_error_exits_with_1_in_german(args):
+    result = run(*args)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    lines = result.output.splitlines()
+    assert lines[0].startswith(("Aufruf: ", "Fehler: ")), lines
+    assert any(line.startswith("Fehler: ") for line in lines) or "Befehle:" in lines, lines
+
+
+def test_the_console_script_exits_with_1_on_a_usage_error():
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", "pipeline", "status", "drei", "Neu"],
+                          capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == "Fehler: Ungültiger Wert für 'NR': 'drei' ist keine " \
+                                           "gültige Zahl."
+    ok = subprocess.run([sys.executable, "-m", "pipeline", "--version"], capture_output=True,
+                        text=True, check=False, env={**os.environ, "PYTHONPATH": str(root)})
+    assert (ok.returncode, ok.stdout) == (0, "ratsdoc 0.1.0\n")
+
+
+def test_basis_url_must_be_http(built):
+    result = run("oparl", "integrationsplan-2020", "--ausgabe", str(built), "--basis-url",
+                 "javascript:alert(1)")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Fehler: Ungültiger Wert für '--basis-url': „javascript:alert(1)“ ist keine "
+        "Internetadresse mit http:// oder https:// (Beispiel: https://ratsinfo.example.org/oparl/"
+        "v1.1)")
+    good = run("oparl", "integrationsplan-2020", "--ausgabe", str(built), "--basis-url",
+               "http://ratsinfo.example.org/oparl")
+    assert good.exit_code == 0, good.output
+
+
+def test_archiv_liste_names_an_unknown_document_and_the_known_ones(built):
+    result = run("archiv", "liste", "gibtsnicht", "--ausgabe", str(built))
+    assert result.exit_code == 1
+    assert result.output == (
+        "Fehler: „gibtsnicht“ ist im Archiv nicht bekannt; archiviert sind: massnahmenkatalog, "
+        "empfehlungen-234-2014, integrationsplan-2020, pressetext-integrationsplan, "
+        "sitzungsvorlage-51-2016, zwischenbericht-2023\n")
+    assert run("archiv", "liste", "massnahmenkatalog", "--ausgabe", str(built)).exit_code == 0
+
+
+def test_archiv_liste_of_an_empty_archive(tmp_path):
+    result = run("archiv", "liste", "massnahmenkatalog", "--ausgabe", str(tmp_path))
+    assert (result.exit_code, result.output) == (0, "Das Archiv ist leer.\n")
+
+
+ENGLISH = re.compile(
+    r"\b(is|not|invalid|expected|error|must|one of|found|while|could|cannot|allowed|unexpected|"
+    r"file|directory|does|the|such|missing|value|line|column|character|continuation|codec|"
+    r"decode|traceback|permission|denied|space left|device|no such|got|requires|input|should)\b",
+    re.IGNORECASE)
+
+
+def english_words(output: str, *echoed: Path | str) -> list[str]:
+    """English words in output, apart from paths and the user's own input that it repeats."""
+    for text in echoed:
+        output = output.replace(str(text), "")
+    return ENGLISH.findall(output)
+
+
+@pytest.mark.parametrize("case_file", sorted((Path(__file__).parent / "bad_inputs").glob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_no_english_word_in_any_message_of_the_corpus(case_file, data_copy, tmp_path):
+    import yaml as pyyaml
+
+    from .test_bad_inputs_corpus import apply_case
+
+    apply_case(pyyaml.safe_load(case_file.read_text(encoding="utf-8")), data_copy)
+    result = build(data_copy, tmp_path / "out")
+    assert result.exit_code == 1
+    assert english_words(result.output, tmp_path, TEMPLATES) == [], result.output
+
+
+@pytest.mark.parametrize("args", [
+    *USAGE_ERRORS,
+    ["archiv", "liste", "gibtsnicht"], ["archiv", "vergleich", "massnahmenkatalog", "v1", "v9"],
+    ["verlauf", "999"], ["mappe", "gibtsnicht"], ["oparl", "gibtsnicht"], ["build", "gibtsnicht"],
+    ["status", "999", "Neu"], ["status", "3", " "], ["status", "3", "Neu", "--datum", "31.02.2024"],
+], ids=" ".join)
+def test_no_english_word_in_any_message_of_a_command(args, built):
+    result = run(*args, *(["--ausgabe", str(built)] if args[0] in ("archiv", "mappe", "oparl")
+                          and len(args) > 1 and args[1] != "vergleich" else []))
+    assert result.exit_code == 1, result.output
+    assert english_words(result.output, built, *args) == [], result.output
+
+
+def test_no_english_word_in_the_csv_and_docx_messages(data_copy, tmp_path):
+    messages = []
+    for content in (b"\xff\xfeN\x00", xlsx_bytes(), b"Nr;Status;Datum\n3;\x81;x\n",
+                    b'Nr;Status;Datum;Notiz\n3;"offen;01.01.2024;\n'):
+        messages.append(csv_import(data_copy, tmp_path, content)[1].output)
+    for name, make in (("kaputt.docx", lambda p: p.write_bytes(b"PK\x03\x04kaputt")),
+                       ("bombe.docx", lambda p: docx_with(p, {"word/document.xml": ENTITY_BOMB})),
+                       ("xml.docx", lambda p: docx_with(p, {"word/styles.xml": b"<a><b></a>"}))):
+        make(tmp_path / name)
+        messages.append(docx_error(tmp_path / name)[0])
+    assert all(messages)
+    for message in messages:
+        assert english_words(message, tmp_path) == [], message
