@@ -17,14 +17,13 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import RatsdocError, display_path
-from .output import write_atomic
+from .errors import RatsdocError, display_path, schreibfehler
+from .output import _remove_quietly, fsync_folder, write_atomic, write_temp
 
 ARCHIV_ORDNER = "archiv"
 MANIFEST = "manifest.jsonl"
@@ -266,34 +265,44 @@ class Archiv:
     def _place(self, relative: str, data: bytes) -> None:
         """Put a read-only file into the archive; never replace one that is there."""
         target = self.ordner / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        folder = target.parent
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o444)
-            try:
-                os.link(tmp, target)  # raises FileExistsError rather than overwrite
-            except FileExistsError:
-                raise ArchivFehler(f"{display_path(target)} existiert schon; das Archiv "
-                                   "überschreibt nie eine Datei") from None
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = write_temp(folder, target.name, data)
+        except OSError as exc:
+            raise schreibfehler(target, exc) from None
+        try:
+            _link_without_replacing(tmp, target)
+        except FileExistsError:
+            raise ArchivFehler(f"{display_path(target)} existiert schon; das Archiv überschreibt "
+                               "nie eine Datei") from None
+        except OSError as exc:
+            raise schreibfehler(target, exc) from None
         finally:
-            Path(tmp).unlink(missing_ok=True)
+            _remove_quietly(tmp)
+        try:
+            # Read-only only now: Windows refuses to delete a read-only temp file (and a hard
+            # link shares the flag).
+            os.chmod(target, 0o444)
+        except OSError:
+            pass  # the log's checksum is the real protection
+        fsync_folder(folder)
 
     def _append(self, entry: dict[str, Any]) -> None:
         """Append one entry to the log, chained to the one before, and flush it to disk."""
-        self.ordner.mkdir(parents=True, exist_ok=True)
         path = self.ordner / MANIFEST
-        if self.torn or (not path.exists() and self.eintraege):
-            self._rewrite()  # drop a line cut off by a crash / take over the old manifest
-        entry = {**entry, "vorher": sha256(self.zeilen[-1].encode()) if self.zeilen else ""}
-        line = json.dumps(entry, ensure_ascii=False, sort_keys=False)
-        with open(path, "a", encoding="utf-8", newline="\n") as handle:
-            handle.write(line + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            self.ordner.mkdir(parents=True, exist_ok=True)
+            if self.torn or (not path.exists() and self.eintraege):
+                self._rewrite()  # drop a line cut off by a crash / take over the old manifest
+            entry = {**entry, "vorher": sha256(self.zeilen[-1].encode()) if self.zeilen else ""}
+            line = json.dumps(entry, ensure_ascii=False, sort_keys=False)
+            with open(path, "a", encoding="utf-8", newline="\n") as handle:
+                handle.write(line + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise schreibfehler(path, exc) from None
         self.eintraege.append(entry)
         self.zeilen.append(line)
 
@@ -342,8 +351,8 @@ class Archiv:
         unconfirmed = {p for e in self.pending() for p in e["dateien"]} | self._abandoned_files()
         for relative, expected_hash in named.items():
             file = self.ordner / relative
-            if relative in unconfirmed and not file.exists():
-                continue
+            if relative in unconfirmed:
+                continue  # not (yet) a version: checked when the next build confirms it
             if not file.exists():
                 problems.append(f"{display_path(file)}: fehlt")
             elif contents and sha256(file.read_bytes()) != expected_hash:
@@ -385,6 +394,30 @@ def _legacy_entries(ordner: Path) -> list[dict[str, Any]]:
                 for entry in raw["versionen"]]
     except (ValueError, KeyError, TypeError) as exc:
         raise ArchivFehler(f"Manifest {display_path(path)} ist beschädigt ({exc})") from None
+
+
+def _link_without_replacing(tmp: Path, target: Path) -> None:
+    """Give tmp's complete content the name target; raise FileExistsError if target exists.
+
+    os.link does this atomically. Where hard links are not available (FAT/exFAT USB sticks, some
+    network shares), the name is first claimed with O_CREAT | O_EXCL, which also refuses an
+    existing file, and the complete temp file is then renamed onto that empty placeholder. A build
+    killed in between leaves an empty file, which _place recognises and replaces.
+    """
+    try:
+        os.link(tmp, target)
+        return
+    except FileExistsError:
+        raise
+    except (OSError, AttributeError, NotImplementedError):
+        pass  # no hard links here: claim the name instead
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+    os.close(fd)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        _remove_quietly(target)
+        raise
 
 
 def remove_stale_temp_files(ausgabe: Path) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from . import __version__, clitext
-from .errors import display_path
+from .errors import display_path, os_fehlertext
 from .kategorien import Kategorie
 
 clitext.install()
@@ -25,7 +26,41 @@ vorlagen_option = click.option(
 )
 
 
-@click.group(context_settings=CONTEXT, options_metavar="[OPTIONEN]",
+class _Hauptbefehl(click.Group):
+    """The ratsdoc group: exit code 1 for every error a user can cause, usage errors included.
+
+    click exits with 2 on a usage error; the README promises 0 for success and 1 for any error.
+    An operating-system error or exhausted memory that no command turned into a message ends
+    with a German message too, never a traceback.
+    """
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(1)
+        except click.Abort:
+            click.echo("Abgebrochen.", err=True)
+            sys.exit(1)
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.echo(f"Fehler: Datei- oder Ordnerzugriff fehlgeschlagen{where}: "
+                       f"{os_fehlertext(exc)}", err=True)
+            sys.exit(1)
+        except MemoryError:
+            click.echo("Fehler: nicht genug Arbeitsspeicher; sind die Daten ungewöhnlich groß?",
+                       err=True)
+            sys.exit(1)
+        except RecursionError:
+            click.echo("Fehler: die Daten sind zu tief verschachtelt", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_Hauptbefehl, context_settings=CONTEXT, options_metavar="[OPTIONEN]",
              subcommand_metavar="BEFEHL [ARGUMENTE]...")
 @click.version_option(__version__, "--version", message="ratsdoc %(version)s",
                       help="Version anzeigen und beenden.")
@@ -170,10 +205,13 @@ def liste(dokument: str | None, ausgabe: Path) -> None:
     Beispiel:
       ratsdoc archiv liste massnahmenkatalog
     """
-    from .archive import Archiv
+    from .archive import Archiv, ArchivFehler
 
     archive = Archiv.open(ausgabe)
     versions = archive.of(dokument) if dokument else archive.versionen
+    if dokument and not versions and archive.versionen:
+        known = ", ".join(dict.fromkeys(v.dokument for v in archive.versionen))
+        raise ArchivFehler(f"„{dokument}“ ist im Archiv nicht bekannt; archiviert sind: {known}")
     if not versions:
         click.echo("Das Archiv ist leer.")
     for v in versions:
@@ -334,6 +372,22 @@ def vergleich(dokument: str, version_a: str, version_b: str, daten: Path, vorlag
     click.echo(f"geschrieben: {display_path(target)}")
 
 
+def _http_url(text: str) -> str:
+    """An http(s) address with a host: javascript:, file: or a bare word would end up as links."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        valid = (parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+                 and text.isprintable() and not any(c.isspace() for c in text))
+    except ValueError:
+        valid = False
+    if not valid:
+        raise click.BadParameter(f"„{text}“ ist keine Internetadresse mit http:// oder https:// "
+                                 "(Beispiel: https://ratsinfo.example.org/oparl/v1.1)")
+    return text
+
+
 def _version_number(text: str) -> int:
     digits = text.lower().removeprefix("v")
     if not digits.isdigit():
@@ -367,7 +421,9 @@ def mappe(vorlage: str, daten: Path, vorlagen: Path, ausgabe: Path) -> None:
 @vorlagen_option
 @ausgabe_option
 @click.option("--basis-url", default="https://ratsinfo.example.org/oparl/v1.1", show_default=True,
-              help="Adresse, unter der das Ratsinformationssystem die Objekte anbietet.")
+              callback=lambda ctx, param, value: _http_url(value),
+              help="Adresse (http:// oder https://), unter der das Ratsinformationssystem die "
+              "Objekte anbietet.")
 @click.option("--intern", is_flag=True,
               help="Auch nichtöffentliche Vorlagen ausgeben (nur für interne Systeme).")
 def oparl(vorlage: str, daten: Path, vorlagen: Path, ausgabe: Path, basis_url: str,

@@ -41,6 +41,17 @@ GERMAN = {
     "{name} {filename!r} is a directory.": "{name} {filename!r} ist ein Ordner.",
     "{value!r} is not a valid {number_type}.": "{value!r} ist keine gültige Zahl.",
     "{value!r} is not one of {choices}.": "{value!r} ist keiner der Werte {choices}.",
+    "{value} is not in the range {range}.": "{value} liegt nicht im Bereich {range}.",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} ist nicht lesbar.",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} ist nicht beschreibbar.",
+    "{name} {filename!r} is not executable.": "{name} {filename!r} ist nicht ausführbar.",
+    "unknown error": "unbekannter Fehler",
+    "Could not open file {filename!r}: {message}": "Datei {filename!r} lässt sich nicht öffnen: "
+    "{message}",
+    "Invalid start character for option ({option})": "Ungültiges erstes Zeichen einer Option "
+    "({option})",
+    "Argument {name!r} takes {nargs} values.": "Argument {name!r} braucht {nargs} Werte.",
+    "Choose from:\n\t{choices}": "Zur Wahl stehen:\n\t{choices}",
     "file": "Datei",
     "directory": "Ordner",
     "path": "Pfad",
@@ -52,6 +63,13 @@ GERMAN_PLURAL = {
     "Got unexpected extra argument ({args})": "Unerwartetes zusätzliches Argument ({args})",
     "Got unexpected extra arguments ({args})": "Unerwartete zusätzliche Argumente ({args})",
     "Option {name!r} requires {nargs} arguments.": "Option {name!r} braucht {nargs} Werte.",
+    "{value!r} is not {choice}.": "{value!r} ist nicht erlaubt; möglich ist nur {choice}.",
+    "{value!r} is not one of {choices}.": "{value!r} ist nicht erlaubt; möglich sind: {choices}.",
+    "{value!r} does not match the format {format}.": "{value!r} passt nicht zum Format {format}.",
+    "{value!r} does not match the formats {formats}.": "{value!r} passt zu keinem der Formate "
+    "{formats}.",
+    "Takes {nargs} values but 1 was given.": "Braucht {nargs} Werte, angegeben ist einer.",
+    "Takes {nargs} values but {len} were given.": "Braucht {nargs} Werte, angegeben sind {len}.",
 }
 
 
@@ -61,7 +79,7 @@ def gettext(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     chosen = singular if n == 1 else plural
-    return GERMAN_PLURAL.get(chosen, chosen)
+    return GERMAN_PLURAL.get(chosen) or GERMAN.get(chosen, chosen)
 
 
 def install() -> None:

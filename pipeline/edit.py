@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DatenFehler, Problem, display_path
+from .errors import DatenFehler, Problem, display_path, os_fehlertext
+from .kategorien import KATEGORIEN
 from .kinds.massnahmenkatalog import check_katalog
-from .load import KATALOG_DATEI, Quelle, parse_yaml, validate_model
+from .load import KATALOG_DATEI, Quelle, liest_als_text, parse_yaml, read_text, validate_model
 from .model import Katalog, Kategorie, _german_date
 from .output import data_lock, write_atomic
 
@@ -81,19 +83,36 @@ def apply_changes(ordner: Path, changes: list[Aenderung], source: str,
 
 def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
                    erzwingen: bool) -> Aenderungsbericht:
+    from ruamel.yaml import YAMLError
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
-    from ruamel.yaml.scalarstring import LiteralScalarString
 
     path = ordner / KATALOG_DATEI
+    name = display_path(path)
     if not path.exists():
-        raise DatenFehler([Problem(display_path(path), 0, "", "Datei fehlt")])
+        raise DatenFehler([Problem(name, 0, "", "Datei fehlt")])
+    original, problems = read_text(path)
+    if original is None:
+        raise DatenFehler(problems)
+    # Our reader first: it refuses what ruamel.yaml would read otherwise or choke on (aliases,
+    # %YAML 1.1, nesting), and its reading of the old statuses is the one validation uses.
+    data, zeilen, problems = parse_yaml(original, name)
+    if problems:
+        raise DatenFehler(problems)
+    katalog, _ = validate_model(Quelle(path, data, zeilen), Katalog)
+    old_status = {m.nr: m.status for m in katalog.massnahmen()} if katalog else {}
     yaml = _round_trip_yaml()
-    original = path.read_text(encoding="utf-8")
-    document = yaml.load(original)
-    measures = {
-        m["nr"]: m
-        for hf in document["handlungsfelder"] for z in hf["ziele"] for m in z["massnahmen"]
-    }
+    try:
+        document = yaml.load(original)
+        measures = {
+            m["nr"]: m
+            for hf in document["handlungsfelder"] for z in hf["ziele"] for m in z["massnahmen"]
+            if isinstance(m["nr"], int) and not isinstance(m["nr"], bool)
+        }
+    except (YAMLError, KeyError, TypeError, IndexError):
+        measures = {}
+    if not measures:
+        _validate_catalogue_text(path, original)  # names what is wrong with the file
+        raise DatenFehler([Problem(name, 0, "", "enthält keine Maßnahmen")])
     problems: list[Problem] = []
     bericht = Aenderungsbericht()
     start = _as_date(document.get("stand"))
@@ -125,20 +144,21 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
                                     f"Stand des Katalogs ({start:%d.%m.%Y}); mit --erzwingen "
                                     "trotzdem übernehmen"))
             continue
-        old = str(measure["status"])
-        measure["status"] = _like(old, change.status)
+        old = old_status.get(change.nr, str(measure["status"]))
+        old_status[change.nr] = change.status  # a second change of the same measure starts here
+        measure["status"] = _als_text(change.status)
         if change.kategorie is not None:
             measure["kategorie"] = change.kategorie.value
         if change.fortschritt:
-            measure["text"] = LiteralScalarString(f"{measure['text']}\n→{change.fortschritt}")
+            measure["text"] = _als_text(f"{measure['text']}\n→{change.fortschritt}")
         entry = CommentedMap()
         entry["datum"] = change.datum.strftime("%d.%m.%Y")
-        entry["alter_status"] = old
-        entry["neuer_status"] = change.status
+        entry["alter_status"] = _als_text(old)
+        entry["neuer_status"] = _als_text(change.status)
         if change.notiz:
-            entry["notiz"] = change.notiz
+            entry["notiz"] = _als_text(change.notiz)
         if change.fortschritt:
-            entry["fortschritt"] = change.fortschritt
+            entry["fortschritt"] = _als_text(change.fortschritt)
         if erzwingen:
             entry["erzwungen"] = True
         if "verlauf" not in measure:
@@ -153,7 +173,8 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
     buffer = io.StringIO()
     yaml.dump(document, buffer)
     text = buffer.getvalue()
-    _validate_catalogue_text(path, text)
+    katalog = _validate_catalogue_text(path, text)
+    _check_written(katalog, bericht.uebernommen, name)
     write_atomic(path, text.encode("utf-8"))
     return bericht
 
@@ -169,15 +190,51 @@ def _as_date(value: object) -> dt.date | None:
         return None
 
 
-def _like(old: str, new: str):
-    """Keep multi-line statuses as literal blocks."""
-    from ruamel.yaml.scalarstring import LiteralScalarString
+def _als_text(value: str):
+    """A text for ruamel.yaml to write so that our reader reads back exactly this text.
 
-    return LiteralScalarString(new) if "\n" in new else new
+    ruamel.yaml and our reader both follow YAML 1.2 (load.py), so ruamel.yaml's own quoting
+    suffices; quoting what our reader would not read as text without quotes (true, 04271000,
+    2024-01-15) keeps them in step even if one of them changes. Multi-line texts stay literal
+    blocks.
+    """
+    from ruamel.yaml.scalarstring import LiteralScalarString, SingleQuotedScalarString
+
+    value = _normalised(value)
+    if "\n" in value:
+        return LiteralScalarString(value)
+    return value if liest_als_text(value) else SingleQuotedScalarString(value)
 
 
-def _validate_catalogue_text(path: Path, text: str) -> None:
+def _check_written(katalog: Katalog, done: list[tuple[Aenderung, str]], name: str) -> None:
+    """The written file reads back as the changes meant: status and history entries, verbatim."""
+    by_nr = {m.nr: m for m in katalog.massnahmen()}
+    for nr in {change.nr for change, _ in done}:
+        mine = [(change, old) for change, old in done if change.nr == nr]
+        measure = by_nr[nr]
+        got = [measure.status] + [(e.alter_status, e.neuer_status, e.notiz)
+                                  for e in measure.verlauf[-len(mine):]]
+        wanted = [_normalised(mine[-1][0].status)] + [
+            (_normalised(old), _normalised(change.status), _normalised(change.notiz))
+            for change, old in mine]
+        if got != wanted:
+            raise DatenFehler([Problem(name, 0, "", f"Maßnahme {nr}: der Status "
+                                       f"„{mine[-1][0].status}“ lässt sich nicht unverändert "
+                                       "speichern")])
+
+
+def _normalised(text: str) -> str:
+    """Line breaks as a YAML reader sees them: CR, CR LF, NEL, LS and PS become LF (libyaml
+    reads the last three as line breaks, ruamel.yaml writes them as they are)."""
+    return _LINE_BREAKS.sub("\n", text)
+
+
+_LINE_BREAKS = re.compile("\r\n|[\r\x85\u2028\u2029]")
+
+
+def _validate_catalogue_text(path: Path, text: str) -> Katalog:
     data, zeilen, problems = parse_yaml(text, display_path(path))
+    katalog = None
     if not problems:
         quelle = Quelle(path, data, zeilen)
         katalog, problems = validate_model(quelle, Katalog)
@@ -185,28 +242,92 @@ def _validate_catalogue_text(path: Path, text: str) -> None:
             problems = check_katalog(katalog, quelle)
     if problems:
         raise DatenFehler(problems)
+    assert katalog is not None
+    return katalog
 
 
-def read_csv(path: Path) -> list[Aenderung]:
-    """Changes from a semicolon CSV as Excel writes it: Nr;Status;Datum;Notiz."""
-    name = display_path(path)
-    raw = path.read_bytes()
+# --- CSV ---------------------------------------------------------------------------------------
+
+# The columns of a status CSV (lower case) and whether each is required. Another column is an
+# error, never silently dropped.
+SPALTEN = {"nr": True, "status": True, "datum": True, "notiz": False, "kategorie": False,
+           "fortschritt": False}
+MAX_CSV_BYTES = 10_000_000
+_ALS_CSV_SPEICHERN = ("bitte in Excel „Datei → Speichern unter“ mit dem Dateityp „CSV UTF-8 "
+                      "(durch Trennzeichen getrennt)“ speichern")
+_BINAER = {
+    b"PK\x03\x04": "ist eine Excel-Arbeitsmappe (.xlsx) oder ein anderes ZIP-Archiv, keine "
+                   "CSV-Datei",
+    b"\xd0\xcf\x11\xe0": "ist eine Excel-Arbeitsmappe im alten Format (.xls), keine CSV-Datei",
+    b"%PDF": "ist ein PDF, keine CSV-Datei",
+    b"{\\rtf": "ist ein RTF-Dokument, keine CSV-Datei",
+}
+
+
+def decode_csv(raw: bytes, name: str) -> str:
+    """The text of a CSV file as Excel and editors write it.
+
+    UTF-8 with or without BOM, UTF-16 with BOM (Excel's „Unicode-Text“), else Windows-1252
+    (Excel's „CSV (Trennzeichen-getrennt)“ on German Windows). Other files get a message saying
+    what to do.
+    """
+    for magic, what in _BINAER.items():
+        if raw.startswith(magic):
+            raise DatenFehler([Problem(name, 0, "", f"{what}; {_ALS_CSV_SPEICHERN}")])
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise DatenFehler([Problem(name, 0, "", "ist als UTF-16 gespeichert, aber beschädigt; "
+                                       + _ALS_CSV_SPEICHERN)]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("cp1252")  # Excel's "CSV (Trennzeichen-getrennt)" on German Windows
-    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    if not rows or [c.strip().lower() for c in rows[0][:4]] != ["nr", "status", "datum", "notiz"]:
-        raise DatenFehler([Problem(name, 1, "", "erste Zeile muss „Nr;Status;Datum;Notiz“ sein")])
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            line = raw[:exc.start].count(b"\n") + raw[:exc.start].count(b"\r") - \
+                raw[:exc.start].count(b"\r\n") + 1
+            raise DatenFehler([Problem(
+                name, line, "", f"enthält das Byte 0x{raw[exc.start]:02X}, das weder in UTF-8 "
+                f"noch in Windows-1252 ein Zeichen ist (keine Textdatei?); {_ALS_CSV_SPEICHERN}")
+            ]) from None
+    if "\x00" in text:
+        raise DatenFehler([Problem(name, 0, "", f"ist keine Textdatei; {_ALS_CSV_SPEICHERN}")])
+    return text
+
+
+def read_csv(path: Path) -> list[Aenderung]:
+    """Changes from a CSV as Excel writes it: Nr;Status;Datum;Notiz (or with tabs or commas)."""
+    name = display_path(path)
+    try:
+        if path.stat().st_size > MAX_CSV_BYTES:
+            raise DatenFehler([Problem(name, 0, "", "ist größer als 10 MB; so viele Änderungen "
+                                       "bitte in mehreren Dateien")])
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DatenFehler([Problem(name, 0, "", f"kann nicht gelesen werden "
+                                   f"({os_fehlertext(exc)})")]) from None
+    text = decode_csv(raw, name)
+    rows = _rows(text, name)
+    if not rows:
+        raise DatenFehler([Problem(name, 0, "", "ist leer; erwartet wird die Kopfzeile "
+                                   "„Nr;Status;Datum;Notiz“ und eine Zeile je Änderung")])
+    first_line, header = rows[0]
+    columns = _columns(header, name, first_line)
     changes, problems = [], []
-    for line, row in enumerate(rows[1:], start=2):
+    for line, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
-        row = (row + [""] * 4)[:4]
-        nr, status, datum, notiz = (cell.strip() for cell in row)
-        try:
-            number = int(nr)
-        except ValueError:
+        extra = [cell for cell in row[len(header):] if cell.strip()]
+        if extra:
+            problems.append(Problem(name, line, "", f"hat {len(row)} Zellen, die Kopfzeile nur "
+                                    f"{len(header)} (überzählig: „{extra[0].strip()}“)"))
+            continue
+        cells = {key: (row[index].strip() if index < len(row) else "")
+                 for key, index in columns.items()}
+        nr, status, datum = cells["nr"], cells["status"], cells["datum"]
+        if not re.fullmatch(r"[0-9]+", nr):
             problems.append(Problem(name, line, "Nr", f"„{nr}“ ist keine Maßnahmennummer"))
             continue
         try:
@@ -217,12 +338,71 @@ def read_csv(path: Path) -> list[Aenderung]:
         if not status:
             problems.append(Problem(name, line, "Status", "der neue Status darf nicht leer sein"))
             continue
-        changes.append(Aenderung(number, status, when, notiz))
+        kategorie = kategorie_named(cells.get("kategorie", ""))
+        if kategorie is False:
+            problems.append(Problem(name, line, "Kategorie", f"„{cells['kategorie']}“ ist keine "
+                                    f"Kategorie; erlaubt sind: {', '.join(KATEGORIEN)}"))
+            continue
+        changes.append(Aenderung(int(nr), status, when, cells.get("notiz", ""), kategorie or None,
+                                 cells.get("fortschritt", "")))
     if problems:
         raise DatenFehler(problems)
     if not changes:
         raise DatenFehler([Problem(name, 0, "", "enthält keine Änderungen")])
     return changes
+
+
+def kategorie_named(text: str) -> Kategorie | bool | None:
+    """A category by its key or its German label; None when empty, False when unknown."""
+    wanted = " ".join(text.split()).lower()
+    if not wanted:
+        return None
+    for kategorie, info in KATEGORIEN.items():
+        if wanted in (kategorie.value, info.bezeichnung.lower()):
+            return kategorie
+    return False
+
+
+def _rows(text: str, name: str) -> list[tuple[int, list[str]]]:
+    """(line where the row starts, cells) for every row; LF, CRLF and CR (old Mac Excel) alike."""
+    header_line = text.lstrip("\r\n").split("\n", 1)[0].split("\r", 1)[0]
+    delimiter = max((";", "\t", ","), key=header_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows, line = [], 1
+    try:
+        for row in reader:
+            rows.append((line, row))
+            line = reader.line_num + 1
+    except csv.Error:
+        raise DatenFehler([Problem(name, line, "", "Zeile lässt sich nicht lesen (Anführungszeichen "
+                                   "nicht geschlossen?)")]) from None
+    return [(number, row) for number, row in rows if row]
+
+
+def _columns(header: list[str], name: str, line: int) -> dict[str, int]:
+    """Column index of each known column; an unknown, doubled or missing one is an error."""
+    columns: dict[str, int] = {}
+    problems = []
+    for index, cell in enumerate(header):
+        key = cell.strip().lower()
+        if not key:
+            continue
+        if key not in SPALTEN:
+            problems.append(Problem(name, line, "", f"Spalte „{cell.strip()}“ ist unbekannt; "
+                                    f"erlaubt sind: {', '.join(k.capitalize() for k in SPALTEN)}"))
+        elif key in columns:
+            problems.append(Problem(name, line, "", f"Spalte „{cell.strip()}“ steht doppelt"))
+        else:
+            columns[key] = index
+    missing = [k.capitalize() for k, required in SPALTEN.items() if required and k not in columns]
+    if missing and not problems and not columns:
+        problems.append(Problem(name, line, "", "erste Zeile muss „Nr;Status;Datum;Notiz“ sein"))
+    elif missing:
+        problems.append(Problem(name, line, "", f"Spalte(n) {', '.join(missing)} fehlen; erwartet "
+                                "wird „Nr;Status;Datum;Notiz“"))
+    if problems:
+        raise DatenFehler(problems)
+    return columns
 
 
 def add_measure(ordner: Path, handlungsfeld: str, ziel: str, text: str, akteure: str,
@@ -250,9 +430,9 @@ def add_measure(ordner: Path, handlungsfeld: str, ziel: str, text: str, akteure:
         number = max(numbers, default=0) + 1
         measure = CommentedMap()
         measure["nr"] = number
-        measure["text"] = _like("", text)
-        measure["akteure"] = _like("", akteure)
-        measure["status"] = _like("", status)
+        measure["text"] = _als_text(text)
+        measure["akteure"] = _als_text(akteure)
+        measure["status"] = _als_text(status)
         if kategorie is not None:
             measure["kategorie"] = kategorie.value
         measure["seit"] = datum.strftime("%d.%m.%Y")
@@ -261,7 +441,7 @@ def add_measure(ordner: Path, handlungsfeld: str, ziel: str, text: str, akteure:
                     None)
         if goal is None:
             goal = CommentedMap()
-            goal["ziel"] = _like("", ziel)
+            goal["ziel"] = _als_text(ziel)
             goal["massnahmen"] = CommentedSeq()
             goals.append(goal)
         goal["massnahmen"].append(measure)

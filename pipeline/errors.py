@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,3 +60,54 @@ class VorlagenFehler(RatsdocError):
 
 class AusgabeFehler(RatsdocError):
     """Writing to output/ failed or is not allowed right now."""
+
+
+# German texts for the operating system's errors: its own (strerror) are English on most systems.
+_OS_TEXTE_NACH_NAME = {
+    "ENOSPC": "kein Platz mehr auf dem Datenträger",
+    "EDQUOT": "Speicherkontingent (Quota) erschöpft",
+    "EFBIG": "Datei zu groß für den Datenträger",
+    "EROFS": "der Datenträger ist schreibgeschützt",
+    "EACCES": "keine Berechtigung (oder die Datei ist in einem anderen Programm geöffnet, "
+              "z. B. in Word)",
+    "EPERM": "keine Berechtigung",
+    "ENOENT": "Datei oder Ordner nicht gefunden",
+    "ENOTDIR": "ein Teil des Pfads ist kein Ordner",
+    "EISDIR": "ist ein Ordner, keine Datei",
+    "EEXIST": "existiert bereits",
+    "EIO": "Ein-/Ausgabefehler des Datenträgers",
+    "ENAMETOOLONG": "Dateiname zu lang",
+    "EMFILE": "zu viele offene Dateien",
+    "EBUSY": "Datei oder Gerät ist belegt",
+    "ETXTBSY": "Datei ist belegt",
+    "EXDEV": "Verschieben über Laufwerksgrenzen nicht möglich",
+}
+# Not every name exists on every system (Windows lacks some): only those that do.
+_OS_TEXTE = {getattr(errno, name): text for name, text in _OS_TEXTE_NACH_NAME.items()
+             if hasattr(errno, name)}
+_PLATZMANGEL = {getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG")
+                if hasattr(errno, name)}
+
+
+def os_fehlertext(exc: OSError) -> str:
+    """The German reason of an operating-system error (no English strerror)."""
+    if exc.errno in _OS_TEXTE:
+        return _OS_TEXTE[exc.errno]
+    if isinstance(exc, PermissionError):
+        return _OS_TEXTE_NACH_NAME["EACCES"]
+    if exc.errno is None:
+        return "Fehler des Betriebssystems"
+    return f"Fehler des Betriebssystems ({errno.errorcode.get(exc.errno, f'Nr. {exc.errno}')})"
+
+
+def ist_platzmangel(exc: OSError) -> bool:
+    return exc.errno in _PLATZMANGEL
+
+
+def schreibfehler(path: Path, exc: OSError) -> AusgabeFehler:
+    """The German error for a failed write of path."""
+    if ist_platzmangel(exc):
+        return AusgabeFehler(f"Kein Platz mehr auf dem Datenträger beim Schreiben von "
+                             f"{display_path(path)}; bisherige Dateien sind unverändert. "
+                             "Bitte Platz schaffen und erneut versuchen.")
+    return AusgabeFehler(f"{display_path(path)} kann nicht geschrieben werden: {os_fehlertext(exc)}")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pydantic_core
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import DatenFehler, Problem, display_path
+from .errors import DatenFehler, Problem, display_path, os_fehlertext
 from .model import UNION_TAGS, Haushalt, Katalog, Stil
 
 STIL_DATEI = "stil.yaml"
@@ -95,139 +97,407 @@ class Daten:
         return next((d for d in self.dokumente.values() if isinstance(d, Katalog)), None)
 
 
-# --- YAML with line marks ----------------------------------------------------------------------
+# --- YAML 1.2 --------------------------------------------------------------------------------
+#
+# pyyaml implements YAML 1.1, where `no` is False, `04271000` an octal number and `1:20` a
+# number of minutes; ruamel.yaml, which edits the files (edit.py), implements YAML 1.2, where the
+# first is text and the others are 4271000 and text. Both read the same files, so both follow
+# YAML 1.2 here: booleans are only true/false, integers only decimal digits, no sexagesimal
+# numbers, no merge keys. Every value these rules read as something other than text is one
+# that ruamel.yaml reads as such too, so that whatever text ruamel.yaml writes without quotes
+# reads back as the same text (tests/test_fuzz.py checks it).
+
+MAX_DATEI_BYTES = 10_000_000  # per data file; the 10,000-measure benchmark catalogue has 3.9 MB
+MAX_TIEFE = 32  # nesting levels; the catalogue needs 9
+
+_TAG = "tag:yaml.org,2002:"
+_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP = (
+    f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp"))
+
+
+class Zahl(int):
+    """An integer as read from YAML, with the text it was written as (04271000, +5).
+
+    Only numbers written otherwise than Python prints them are Zahl: identifiers such as a
+    Sachkonto keep their leading zeros (model.wie_geschrieben).
+    """
+
+    quelltext: str
+
+
+class Kommazahl(float):
+    """A decimal number as read from YAML, with the text it was written as (5000.50, 5.000)."""
+
+    quelltext: str
+
+
+def _zahl(text: str) -> int:
+    value = int(text)
+    if str(value) == text:
+        return value
+    number = Zahl(value)
+    number.quelltext = text
+    return number
+
+
+def _kommazahl(text: str) -> float:
+    number = Kommazahl(text.lower().replace(".inf", "inf").replace(".nan", "nan"))
+    number.quelltext = text
+    return number
+
+
+_TIMESTAMPS = yaml.constructor.SafeConstructor()
+
+
+def _timestamp(text: str) -> Any:
+    try:
+        return _TIMESTAMPS.construct_yaml_timestamp(yaml.ScalarNode(_TIMESTAMP, text))
+    except ValueError:
+        # 2020-02-30 looks like a date but is none: hand the text on, so that validation reports
+        # it as a field error with its line.
+        return text
+
+
+_CONSTRUCT = {
+    _BOOL: lambda text: text in ("true", "True", "TRUE"),
+    _NULL: lambda text: None,
+    _INT: _zahl,
+    _FLOAT: _kommazahl,
+    _TIMESTAMP: _timestamp,
+}
+
+
+class Yaml12Loader(yaml.CSafeLoader):
+    """pyyaml's C loader with YAML 1.2 rules (its own implicit resolvers and constructors).
+
+    read_yaml uses only its C parser and this resolver table (see _build); the class itself also
+    works with yaml.load, with the same values, which the tests compare.
+    """
+
+    yaml_implicit_resolvers: typing.ClassVar[dict] = {}
+    yaml_constructors: typing.ClassVar[dict] = {
+        tag: function for tag, function in yaml.constructor.SafeConstructor.yaml_constructors.items()
+        # binary, set, omap, pairs: no data file needs them; merge keys (<<) are not YAML 1.2
+        if tag in (None, _STR, f"{_TAG}seq", f"{_TAG}map")
+    }
+
+
+_TIMESTAMP_PATTERN = next(pattern for tag, pattern in yaml.resolver.Resolver.yaml_implicit_resolvers["2"]
+                          if tag == _TIMESTAMP).pattern
+for _tag, _pattern, _first in (
+    (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    (_INT, r"^[-+]?[0-9]+$", "-+0123456789"),
+    (_FLOAT, r"""^(?:[-+]?[0-9]+\.[0-9]*(?:[eE][-+]?[0-9]+)?
+                 |[-+]?\.[0-9]+
+                 |[-+]?[0-9]+[eE][-+]?[0-9]+
+                 |[-+]?\.(?:inf|Inf|INF)
+                 |\.(?:nan|NaN|NAN))$""", "-+0123456789."),
+    (_NULL, r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    (_TIMESTAMP, _TIMESTAMP_PATTERN, "0123456789"),
+):
+    Yaml12Loader.add_implicit_resolver(_tag, re.compile(_pattern, re.X), list(_first))
+for _tag, _function in _CONSTRUCT.items():
+    Yaml12Loader.add_constructor(_tag, lambda loader, node, f=_function: f(node.value))
+
+
+def resolve(text: str) -> str:
+    """The tag YAML 1.2 (as ratsdoc reads it) gives a plain, unquoted scalar."""
+    for tag, pattern in Yaml12Loader.yaml_implicit_resolvers.get(text[:1], ()):
+        if pattern.match(text):
+            return tag
+    return _STR
+
+
+def liest_als_text(text: str) -> bool:
+    """Whether text, written without quotes, reads back as this very text."""
+    return resolve(text) == _STR
+
+
+# --- reading YAML with line marks --------------------------------------------------------------
 
 _YAML_PROBLEMS = {
     "mapping values are not allowed": "Doppelpunkt an unerwarteter Stelle "
     "(Text mit „: “ in Anführungszeichen setzen)",
     "could not find expected ':'": "erwarteter Doppelpunkt fehlt",
+    "found unexpected ':'": "Doppelpunkt an unerwarteter Stelle "
+    "(Text mit „: “ in Anführungszeichen setzen)",
     "found character that cannot start any token": "Zeichen, mit dem kein Wert beginnen kann "
     "(Tabulator? In YAML nur Leerzeichen zum Einrücken verwenden)",
+    "found a tab character": "Tabulator in der Einrückung (in YAML nur Leerzeichen zum Einrücken "
+    "verwenden)",
     "did not find expected key": "Einrückung passt nicht (erwarteter Schlüssel fehlt)",
     "did not find expected '-' indicator": "Einrückung passt nicht (erwartetes „-“ fehlt)",
+    "block sequence entries are not allowed": "Listeneintrag „- “ an unerwarteter Stelle "
+    "(Einrückung prüfen)",
+    "did not find expected node content": "Wert fehlt oder beginnt mit einem unerlaubten Zeichen "
+    "(Text in Anführungszeichen setzen)",
     "found unexpected end of stream": "Datei endet mitten in einem Wert "
     "(Anführungszeichen nicht geschlossen?)",
-    "found undefined alias": "unbekannter Verweis (*alias)",
-    "expected <block end>, but found '-'": "Einrückung der Liste passt nicht",
-    "expected <block end>, but found '<block mapping start>'": "Einrückung passt nicht",
-    "expected <block end>, but found '<scalar>'": "Einrückung passt nicht",
+    "did not find expected ',' or ']'": "Liste in [ ] nicht geschlossen oder Komma fehlt",
+    "did not find expected ',' or '}'": "Zuordnung in { } nicht geschlossen oder Komma fehlt",
+    "found undefined alias": "Verweis mit „*“ ohne passenden Anker "
+    "(Text, der mit „*“ beginnt, in Anführungszeichen setzen)",
+    "found duplicate anchor": "Anker mit „&“ doppelt vergeben",
+    "did not find expected alphabetic or numeric character": "nach „&“ oder „*“ fehlt ein Name "
+    "(Text, der mit „&“ oder „*“ beginnt, in Anführungszeichen setzen)",
+    "did not find expected comment or line break": "unerwarteter Text nach „|“ oder „>“",
+    "found an indentation indicator equal to 0": "Einrückungsangabe 0 nach „|“ oder „>“ ist "
+    "nicht erlaubt",
+    "found unknown escape character": "unbekannte Escape-Sequenz mit „\\“ in doppelten "
+    "Anführungszeichen (einfache Anführungszeichen verwenden oder „\\\\“ schreiben)",
+    "did not find expected hexdecimal number": "unvollständige Escape-Sequenz mit „\\“ in doppelten "
+    "Anführungszeichen",
+    "found invalid Unicode character escape code": "ungültiges Zeichen in einer Escape-Sequenz mit "
+    "„\\“",
+    "found unexpected document indicator": "„---“ oder „...“ am Zeilenanfang mitten in einem Text "
+    "(Text in Anführungszeichen setzen)",
+    "did not find expected <document start>": "unerwarteter Inhalt; eine Zeile „---“ fehlt",
+    "found undefined tag handle": "unbekannte Typangabe mit „!“ (Text, der mit „!“ beginnt, in "
+    "Anführungszeichen setzen)",
+    "did not find expected tag URI": "ungültige Typangabe mit „!“ (Text, der mit „!“ beginnt, in "
+    "Anführungszeichen setzen)",
+    "did not find the expected '>'": "ungültige Typangabe mit „!<“",
+    "did not find expected '!'": "ungültige Typangabe mit „!“",
+    "did not find URI escaped octet": "ungültige Typangabe mit „!“",
+    "did not find expected whitespace": "Leerzeichen fehlt (nach einer Typangabe oder Direktive)",
 }
+_DIRECTIVE_PROBLEM = "ungültige Zeile mit „%“ am Anfang (YAML-Direktive; bitte entfernen)"
+_ZEICHEN_PROBLEM = "Zeichen {code} ist in YAML-Dateien nicht erlaubt (Steuerzeichen; bitte entfernen)"
 
 
-class _YamlSyntaxError(Exception):
+def _german_yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    problem = (exc.problem or "").strip()
+    for english, german in _YAML_PROBLEMS.items():
+        if problem.startswith(english):
+            return f"YAML-Syntaxfehler: {german}"
+    if "directive" in problem or "version" in problem or "YAML document" in problem or \
+            "non-alphabetical" in problem:
+        return f"YAML-Syntaxfehler: {_DIRECTIVE_PROBLEM}"
+    return "YAML-Syntaxfehler (Einrückung, Doppelpunkte und Anführungszeichen prüfen)"
+
+
+def read_text(path: Path) -> tuple[str | None, list[Problem]]:
+    """A data file's text: at most MAX_DATEI_BYTES, UTF-8 (a BOM is allowed)."""
+    name = display_path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_DATEI_BYTES:
+            return None, [Problem(name, 0, "", f"ist {_megabytes(size)} groß; erlaubt sind "
+                                  f"höchstens {_megabytes(MAX_DATEI_BYTES)} je Datendatei")]
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(name, 0, "", f"kann nicht gelesen werden ({os_fehlertext(exc)})")]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [Problem(name, 1, "", "ist als UTF-16 („Unicode“) gespeichert; bitte als "
+                              "UTF-8 speichern (im Editor: Speichern unter → Codierung „UTF-8“)")]
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        byte = raw[exc.start:exc.start + 1]
+        guess = byte.decode("cp1252", errors="replace")
+        shown = f", in Windows-1252 „{guess}“" if guess.isprintable() and guess != "\ufffd" else ""
+        return None, [Problem(name, line, "", f"ist nicht als UTF-8 gespeichert (Byte "
+                              f"0x{byte.hex().upper()}{shown}); bitte als UTF-8 speichern (im "
+                              "Editor: Speichern unter → Codierung „UTF-8“)")]
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB".replace(".", ",")
+
+
+def read_yaml(path: Path) -> tuple[Any, Zeilen, list[Problem]]:
+    """Parse a YAML file, keeping the line of every node."""
+    text, problems = read_text(path)
+    if text is None:
+        return None, Zeilen(), problems
+    return parse_yaml(text, display_path(path))
+
+
+class _Abbruch(Exception):
+    """A problem that ends reading a file: (line, message)."""
+
     def __init__(self, line: int, message: str):
         self.line, self.message = line, message
 
 
-def _german_yaml_problem(exc: yaml.MarkedYAMLError) -> str:
-    problem = (exc.problem or str(exc)).strip()
-    for english, german in _YAML_PROBLEMS.items():
-        if problem.startswith(english):
-            return f"YAML-Syntaxfehler: {german}"
-    return f"YAML-Syntaxfehler ({problem})"
-
-
-def read_yaml(path: Path) -> tuple[Any, Zeilen, list[Problem]]:
-    """Parse a YAML file with pyyaml's C loader, keeping the line of every node."""
-    name = display_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return None, Zeilen(), [Problem(name, 0, "", f"ist nicht UTF-8-kodiert ({exc.reason})")]
-    except OSError as exc:
-        return None, Zeilen(), [Problem(name, 0, "", f"kann nicht gelesen werden ({exc.strerror})")]
-    return parse_yaml(text, name)
-
-
-class _DuplicateKey(Exception):
-    pass
-
-
-class _FastLoader(yaml.CSafeLoader):
-    """pyyaml's C loader, refusing duplicate keys (which pyyaml would silently accept)."""
-
-    def construct_mapping(self, node, deep=False):
-        mapping = super().construct_mapping(node, deep)
-        if len(mapping) != len(node.value):  # a key stood twice; the slow path says where
-            raise _DuplicateKey
-        return mapping
-
+class _Doppelt(Exception):
+    """A key stood twice: read again with line marks, which says where."""
 
 
 def parse_yaml(text: str, name: str) -> tuple[Any, Zeilen, list[Problem]]:
     """Parse YAML text; name is the file name used in messages.
 
-    Well-formed files take the fast path (the C loader) with lazily built line marks; anything
-    unusual (a syntax error, a duplicate key, an impossible date) is parsed again node by node,
-    which finds every problem with its line.
+    The first pass builds the values without line marks (Zeilen marks them lazily when a message
+    needs a line); a file with a duplicate key is read a second time with marks, which finds
+    every duplicate with its line.
     """
     try:
-        data = yaml.load(text, Loader=_FastLoader)
-    except (yaml.YAMLError, _DuplicateKey, ValueError, TypeError):
+        data, problems = _build(text, name, None)
+    except _Doppelt:
         return _marked_parse(text, name, Zeilen())
-    if data is None:
-        return None, Zeilen(), [Problem(name, 1, "", "Datei ist leer")]
+    if problems or data is None:
+        return None, Zeilen(), problems or [Problem(name, 1, "", "Datei ist leer")]
     return data, Zeilen(text), []
 
 
 def _marked_parse(text: str, name: str, zeilen: Zeilen) -> tuple[Any, Zeilen, list[Problem]]:
-    """Parse node by node, marking the line of every field and collecting problems."""
-    loader = yaml.CSafeLoader(text)
-    problems: list[Problem] = []
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, zeilen, [Problem(name, 1, "", "Datei ist leer")]
-        data = _construct(loader, node, (), zeilen, problems, name)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        return None, zeilen, [Problem(name, line, "", _german_yaml_problem(exc))]
-    except yaml.YAMLError as exc:
-        return None, zeilen, [Problem(name, 1, "", f"YAML-Fehler ({exc})")]
-    finally:
-        loader.dispose()
+    """Parse, marking the line of every field and collecting problems."""
+    data, problems = _build(text, name, zeilen)
+    if data is None and not problems:
+        problems = [Problem(name, 1, "", "Datei ist leer")]
     return data, zeilen, problems
 
 
-def _construct(loader, node, path: Feldpfad, zeilen: Zeilen, problems: list[Problem], name: str,
-               line: int | None = None):
-    # A mapping value's line is its key's line: "unterzeichner:" rather than its first child.
-    zeilen.set(path, line or node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        seen: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            key = _scalar(loader, key_node)
-            line = key_node.start_mark.line + 1
-            if not isinstance(key, str | int) or isinstance(key, bool):
-                key = str(key)
-            if key in seen:
-                problems.append(
-                    Problem(name, line, feldname((*path, key)),
-                            f"Schlüssel ist doppelt (auch Zeile {seen[key]})")
-                )
-                continue
-            seen[key] = line
-            result[key] = _construct(loader, value_node, (*path, key), zeilen, problems, name, line)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _construct(loader, item, (*path, index), zeilen, problems, name)
-            for index, item in enumerate(node.value)
-        ]
-    return _scalar(loader, node)
+class _Offen:
+    """A mapping or list being built: its value, its field path, the key awaiting its value."""
+
+    __slots__ = ("ist_map", "key", "key_line", "lines", "path", "skip", "value")
+
+    def __init__(self, value, path):
+        self.value, self.path = value, path
+        self.ist_map = isinstance(value, dict)
+        self.key = self.key_line = None
+        self.skip = False  # the pending value belongs to a duplicate key
+        self.lines: dict[Any, int] = {}
 
 
-def _scalar(loader, node):
-    if not isinstance(node, yaml.ScalarNode):
-        return str(node.value)
+def _build(text: str, name: str, zeilen: Zeilen | None) -> tuple[Any, list[Problem]]:
+    """Build Python values from the C parser's events, with YAML 1.2 rules.
+
+    Working from events rather than pyyaml's composer keeps memory and time linear in the file:
+    aliases (which could expand a few lines into gigabytes, "billion laughs") are refused where
+    they stand, nesting is capped (pyyaml's recursive composer crashes the interpreter at some
+    ten thousand levels), and nothing is built twice. With zeilen, every field's line is marked
+    and duplicate keys are reported; without, a duplicate key raises _Doppelt.
+    """
+    loader = Yaml12Loader(text)
+    problems: list[Problem] = []
+    stack: list[_Offen] = []
+    root: Any = None
+    documents = 0
     try:
-        return loader.construct_object(node, deep=True)
-    except (ValueError, yaml.constructor.ConstructorError):
-        # e.g. 2020-02-30 matches the timestamp pattern but is no date: hand the text on, so that
-        # validation reports it as a field error with its line.
-        return node.value
+        while True:
+            try:
+                event = loader.get_event()
+            except yaml.MarkedYAMLError as exc:
+                mark = exc.problem_mark or exc.context_mark
+                raise _Abbruch(mark.line + 1 if mark else 1, _german_yaml_problem(exc)) from None
+            except yaml.reader.ReaderError as exc:
+                line = text.encode("utf-8", "surrogatepass")[:exc.position].count(b"\n") + 1
+                raise _Abbruch(line, _ZEICHEN_PROBLEM.format(code=f"U+{exc.character:04X}")) from None
+            kind = type(event)
+            line = event.start_mark.line + 1
+            if kind is yaml.ScalarEvent:
+                value = _scalar(event, line)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                _check_collection(event, line, stack)
+                parent = stack[-1] if stack else None
+                path = _child_path(parent, zeilen, line)
+                stack.append(_Offen({} if kind is yaml.MappingStartEvent else [], path))
+                continue
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                value = stack.pop().value
+            elif kind is yaml.AliasEvent:
+                raise _Abbruch(line, f"Verweise mit „*“ (hier „*{event.anchor}“) werden nicht "
+                               "unterstützt; bitte den Wert an dieser Stelle ausschreiben")
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _Abbruch(line, "enthält mehrere YAML-Dokumente (Zeile „---“); je Datei "
+                                   "ist nur eines erlaubt")
+                if event.version not in (None, (1, 2)):
+                    raise _Abbruch(line, f"„%YAML {event.version[0]}.{event.version[1]}“ wird nicht "
+                                   "unterstützt (ratsdoc liest YAML 1.2); bitte die Zeile löschen")
+                continue
+            elif kind is yaml.StreamEndEvent:
+                break
+            else:
+                continue
+            if not stack:
+                root = value
+                if zeilen is not None and kind is yaml.ScalarEvent:
+                    zeilen.set((), line)
+                continue
+            _attach(stack[-1], value, event, line, zeilen, problems, name)
+    except _Abbruch as stop:
+        return None, [Problem(name, stop.line, "", stop.message)]
+    finally:
+        loader.dispose()
+    return root, problems
+
+
+def _scalar(event: yaml.ScalarEvent, line: int) -> Any:
+    text, tag = event.value, event.tag
+    if tag is None:
+        if not event.implicit[0]:
+            return text  # quoted: always text
+        kind = resolve(text)
+        return text if kind == _STR else _CONSTRUCT[kind](text)
+    if tag in ("!", _STR):
+        return text
+    raise _Abbruch(line, _unsupported_tag(tag))
+
+
+def _unsupported_tag(tag: str) -> str:
+    shown = tag.replace(_TAG, "!!")
+    return (f"Typangaben wie „{shown}“ werden nicht unterstützt; bitte weglassen (Text, der mit "
+            "„!“ beginnt, in Anführungszeichen setzen)")
+
+
+def _check_collection(event, line: int, stack: list[_Offen]) -> None:
+    if event.tag not in (None, "!", f"{_TAG}map", f"{_TAG}seq"):
+        raise _Abbruch(line, _unsupported_tag(event.tag))
+    if len(stack) >= MAX_TIEFE:
+        raise _Abbruch(line, f"ist zu tief verschachtelt (mehr als {MAX_TIEFE} Ebenen)")
+    if stack and stack[-1].ist_map and stack[-1].key is None:
+        raise _Abbruch(line, "ein Schlüssel muss ein einfacher Wert sein, keine Liste oder "
+                       "Zuordnung")
+
+
+def _child_path(parent: _Offen | None, zeilen: Zeilen | None, line: int) -> Feldpfad | None:
+    """The field path of a collection that starts here (None: no marks wanted or skipped)."""
+    if zeilen is None or (parent is not None and (parent.path is None or parent.skip)):
+        return None
+    if parent is None:
+        zeilen.set((), line)
+        return ()
+    if parent.ist_map:
+        path = (*parent.path, parent.key)
+        zeilen.set(path, parent.key_line)  # a mapping value's line is its key's line
+    else:
+        path = (*parent.path, len(parent.value))
+        zeilen.set(path, line)
+    return path
+
+
+def _attach(frame: _Offen, value: Any, event, line: int, zeilen: Zeilen | None,
+            problems: list[Problem], name: str) -> None:
+    if not frame.ist_map:
+        if frame.path is not None and zeilen is not None and type(event) is yaml.ScalarEvent:
+            zeilen.set((*frame.path, len(frame.value)), line)
+        frame.value.append(value)
+        return
+    if frame.key is None:  # value is a key
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            value = event.value  # true, 1.5, ~ as keys: as written
+        frame.key, frame.key_line = value, line
+        if value in frame.value or value in frame.lines:
+            if zeilen is None:
+                raise _Doppelt
+            if frame.path is not None:
+                problems.append(Problem(name, line, feldname((*frame.path, value)),
+                                        f"Schlüssel ist doppelt (auch Zeile {frame.lines[value]})"))
+            frame.skip = True
+        elif zeilen is not None:
+            frame.lines[value] = line
+        return
+    if not frame.skip:
+        if frame.path is not None and zeilen is not None and type(event) is yaml.ScalarEvent:
+            zeilen.set((*frame.path, frame.key), frame.key_line)
+        frame.value[frame.key] = value
+    frame.key = frame.key_line = None
+    frame.skip = False
 
 
 # --- pydantic errors in German -----------------------------------------------------------------
@@ -271,7 +541,13 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def _shown(value: Any) -> str:
-    text = str(value)
+    """A value as the clerk wrote it: true rather than True, 04271000 rather than 1143296."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif value is None:
+        text = "leer"
+    else:
+        text = getattr(value, "quelltext", None) or str(value)
     return text if len(text) <= 60 else text[:57] + "…"
 
 
@@ -317,8 +593,17 @@ def german_message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return f"„{given}“ ist keine gültige Kennung (nur Ziffern, Buchstaben, . / -)"
     if kind == "frozen_instance":
         return "darf nicht geändert werden"
+    if kind in ("float_type", "float_parsing", "finite_number"):
+        return f"muss eine Zahl sein, nicht „{given}“"
+    if kind in ("string_too_long", "too_long"):
+        return "ist zu lang"
+    if kind in _PYDANTIC_ERROR_TYPES:  # one of pydantic's own, not translated above: no English
+        return f"„{given}“ ist hier nicht erlaubt"
     # Our own PydanticCustomErrors carry German text already.
     return error["msg"]
+
+
+_PYDANTIC_ERROR_TYPES = frozenset(typing.get_args(pydantic_core.core_schema.ErrorType))
 
 
 def validate_model(quelle: Quelle, model: type[BaseModel]) -> tuple[Any, list[Problem]]:
@@ -329,7 +614,13 @@ def validate_model(quelle: Quelle, model: type[BaseModel]) -> tuple[Any, list[Pr
         problems = []
         for error in exc.errors():
             loc = tuple(part for part in error["loc"] if not _is_tag(part))
-            problems.append(quelle.problem(loc, german_message({**error, "loc": loc}, model)))
+            ctx = error.get("ctx") or {}
+            meldung = german_message({**error, "loc": loc}, model)
+            if "pfad" in ctx:  # model.doppelt: the error belongs to a field below the model
+                if "auch" in ctx:
+                    meldung += f" (auch Zeile {quelle.zeilen.of((*loc, *ctx['auch']))})"
+                loc = (*loc, *ctx["pfad"])
+            problems.append(quelle.problem(loc, meldung))
         return None, problems
 
 
@@ -366,6 +657,13 @@ def load_folder(ordner: Path, templates: Path) -> tuple[Daten | None, list[Probl
     problems: list[Problem] = []
     if not ordner.is_dir():
         raise DatenFehler([Problem(display_path(ordner), 0, "", "Datenordner nicht gefunden")])
+    papers_found = sorted((ordner / VORLAGEN_ORDNER).glob("*.yaml"))
+    if not papers_found and not any((ordner / f).exists() for f in (HAUSHALT_DATEI, KATALOG_DATEI)):
+        raise DatenFehler([Problem(
+            display_path(ordner), 0, "",
+            f"enthält keine Daten (weder {HAUSHALT_DATEI} noch {KATALOG_DATEI} noch "
+            f"{VORLAGEN_ORDNER}/*.yaml); richtiger Ordner? Anderer Ordner mit --daten ORDNER, "
+            "ein neuer mit „ratsdoc init ORDNER --stil NAME“")])
     stile = load_styles(templates, problems)
     quellen: dict[str, Quelle] = {}
     ungueltig: set[str] = set()
@@ -397,7 +695,7 @@ def load_folder(ordner: Path, templates: Path) -> tuple[Daten | None, list[Probl
             if instance is not None:
                 dokumente[name] = instance
     paper_kinds = [art for art, kind in kinds().items() if not kind.datei]
-    for path in sorted((ordner / VORLAGEN_ORDNER).glob("*.yaml")):
+    for path in papers_found:
         if path.stem in dokumente or f"{path.stem}.yaml" in fixed:
             problems.append(Problem(display_path(path), 0, "",
                                     f"der Name „{path.stem}“ ist für {path.stem}.yaml reserviert"))

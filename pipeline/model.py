@@ -15,7 +15,6 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    PositiveInt,
     Tag,
     model_validator,
 )
@@ -57,9 +56,32 @@ def _not_blank(value: str) -> str:
     return value
 
 
-def _code_from_number(value: object) -> object:
-    # YAML reads an unquoted 314007 as int; a Produkt or Sachkonto is a code, not a number.
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+def wie_geschrieben(value: object) -> object:
+    """A number read from YAML as the text it was written as; anything else unchanged.
+
+    YAML reads an unquoted 314007 as a number; a Produkt, a Sachkonto or a Drucksachennummer is
+    an identifier, and a text field may hold a year. The loader keeps the source text of numbers
+    that Python would print otherwise (04271000, 5000.50), so nothing is lost or turned octal.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return getattr(value, "quelltext", None) or str(value)
+
+
+def _yaml_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(wie_geschrieben(value))
+
+
+def _ganze_zahl(value: object) -> object:
+    """Whole numbers only: a boolean (true is 1 to Python) or a decimal number is refused."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+\s*", value):
+        return int(value)
+    raise PydanticCustomError("ganze_zahl", "muss eine ganze Zahl sein, nicht „{wert}“",
+                              {"wert": _yaml_text(value)})
 
 
 def _german_date(value: object) -> object:
@@ -77,12 +99,30 @@ def _german_date(value: object) -> object:
     return value
 
 
+# 5.000 without quotes is the number 5 to YAML, but 5000 to a German reader.
+_TAUSENDERPUNKTE = re.compile(r"[-+]?[0-9]{1,3}(?:\.[0-9]{3})+")
+
+
 def _amount(value: object) -> object:
     """Amounts as numbers (5000, 5000.5) or German text ("5.000,00")."""
     if isinstance(value, bool):
-        raise PydanticCustomError("betrag", "ist kein Betrag")
+        raise PydanticCustomError("betrag", "„{value}“ ist kein Betrag (Beispiel: 5000 oder "
+                                  "5.000,00)", {"value": _yaml_text(value)})
     if isinstance(value, int | float):
-        return Decimal(str(value))
+        text = str(wie_geschrieben(value))
+        if isinstance(value, float) and _TAUSENDERPUNKTE.fullmatch(text):
+            raise PydanticCustomError(
+                "betrag_mehrdeutig", "„{value}“ ist mehrdeutig (ohne Anführungszeichen liest YAML "
+                "den Punkt als Dezimalpunkt); bitte {plain} oder „{german},00“ in Anführungszeichen "
+                "schreiben", {"value": text, "plain": text.replace(".", ""), "german": text})
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            amount = Decimal(str(value))
+        if not amount.is_finite():
+            raise PydanticCustomError("betrag", "„{value}“ ist kein Betrag (Beispiel: 5000 oder "
+                                      "5.000,00)", {"value": text})
+        return amount
     if isinstance(value, str):
         text = value.strip().removesuffix("€").removesuffix("EUR").strip()
         try:
@@ -95,12 +135,24 @@ def _amount(value: object) -> object:
     return value
 
 
-Text = Annotated[str, AfterValidator(_check_text)]
-Pflichttext = Annotated[str, AfterValidator(_check_text), AfterValidator(_not_blank)]
-Code = Annotated[str, BeforeValidator(_code_from_number), Field(pattern=r"^[0-9A-Za-z./-]+$")]
+Text = Annotated[str, BeforeValidator(wie_geschrieben), AfterValidator(_check_text)]
+Pflichttext = Annotated[str, BeforeValidator(wie_geschrieben), AfterValidator(_check_text),
+                        AfterValidator(_not_blank)]
+Code = Annotated[str, BeforeValidator(wie_geschrieben), Field(pattern=r"^[0-9A-Za-z./-]+$")]
 Datum = Annotated[dt.date, BeforeValidator(_german_date)]
 Betrag = Annotated[Decimal, BeforeValidator(_amount), Field(ge=0, max_digits=15, decimal_places=2)]
-Jahr = Annotated[int, Field(ge=1990, le=2100)]
+Jahr = Annotated[int, BeforeValidator(_ganze_zahl), Field(ge=1990, le=2100)]
+Nummer = Annotated[int, BeforeValidator(_ganze_zahl), Field(gt=0)]  # of a measure, a group
+Anzahl = Annotated[int, BeforeValidator(_ganze_zahl), Field(ge=0)]
+
+
+def doppelt(nachricht: str, pfad: tuple, auch: tuple, **werte: object) -> PydanticCustomError:
+    """An error at pfad (below the validated model) that also names the line of auch.
+
+    pydantic reports a model validator's error at the model itself; the loader moves it to pfad
+    and adds „(auch Zeile N)“ for auch (load.validate_model).
+    """
+    return PydanticCustomError("doppelt", nachricht, {**werte, "pfad": pfad, "auch": auch})
 
 
 class Strict(BaseModel):
@@ -122,7 +174,7 @@ class Verlaufseintrag(Strict):
 
 
 class Massnahme(Strict):
-    nr: PositiveInt
+    nr: Nummer
     text: Pflichttext
     akteure: Pflichttext
     status: Pflichttext
@@ -209,6 +261,19 @@ class Haushaltsposten(Strict):
 
 class Haushalt(Strict):
     posten: list[Haushaltsposten] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _each_line_once(self) -> Haushalt:
+        # Twice with different amounts, the form „Finanzielle Auswirkungen“ would show one of them.
+        first: dict[tuple[str, str], int] = {}
+        for index, posten in enumerate(self.posten):
+            key = (posten.produkt, posten.sachkonto)
+            if key in first:
+                raise doppelt("Produkt {produkt} mit Sachkonto {sachkonto} steht doppelt im "
+                              "Haushalt", ("posten", index), ("posten", first[key]),
+                              produkt=posten.produkt, sachkonto=posten.sachkonto)
+            first[key] = index
+        return self
 
 
 class Stil(Strict):
@@ -375,7 +440,7 @@ UNION_TAGS = ("Absatz", "Block", "Anzahl", "Liste")
 # A count of Anlagen, or the list of them; chosen by the value's type, so that a mistake is
 # reported once.
 AnzahlOderAnlagen = Annotated[
-    Annotated[Annotated[int, Field(ge=0)], Tag("Anzahl")] | Annotated[list[Anlage], Tag("Liste")],
+    Annotated[Anzahl, Tag("Anzahl")] | Annotated[list[Anlage], Tag("Liste")],
     Discriminator(lambda value: "Liste" if isinstance(value, list) else "Anzahl"),
 ]
 
@@ -418,12 +483,22 @@ class Sitzungsvorlage(Strict):
 
 
 class Arbeitsgruppe(Strict):
-    nr: PositiveInt
+    nr: Nummer
     thema: Pflichttext
 
 
 class Arbeitsgruppen(Strict):
     arbeitsgruppen: list[Arbeitsgruppe] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _each_number_once(self) -> Arbeitsgruppen:
+        first: dict[int, int] = {}
+        for index, gruppe in enumerate(self.arbeitsgruppen):
+            if gruppe.nr in first:
+                raise doppelt("Nummer {nr} ist doppelt vergeben", ("arbeitsgruppen", index, "nr"),
+                              ("arbeitsgruppen", first[gruppe.nr], "nr"), nr=gruppe.nr)
+            first[gruppe.nr] = index
+        return self
 
 
 AbsatzOderArbeitsgruppen = Annotated[

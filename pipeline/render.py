@@ -135,12 +135,9 @@ def _grid_matches(tree) -> bool:
 
 def open_template(path: Path) -> DocxTemplate:
     """Open a .docx template; tolerate the duplicate zip entries LibreOffice can write."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise VorlagenFehler(path, "Datei nicht gefunden") from None
-    except OSError as exc:
-        raise VorlagenFehler(path, f"kann nicht gelesen werden ({exc.strerror})") from None
+    from .docxsafe import read_docx
+
+    raw = read_docx(path)  # no entity bombs, no huge parts, a real zip: checked before parsing
     try:
         return _StrictTemplate(io.BytesIO(_without_duplicate_entries(raw)))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:

@@ -330,3 +330,30 @@ def test_a_date_before_the_last_change_needs_erzwingen(data_copy):
     text = (data_copy / "massnahmenkatalog.yaml").read_text(encoding="utf-8")
     assert "erzwungen: true" in text
     assert run("check", "--daten", str(data_copy), *TEMPLATE_FOLDER).exit_code == 0
+
+
+def test_the_csv_takes_kategorie_and_fortschritt(data_copy, tmp_path):
+    csv = tmp_path / "aenderungen.csv"
+    csv.write_text("Nr;Status;Datum;Notiz;Kategorie;Fortschritt\n"
+                   "3;Neu aufgestellt;15.01.2024;;laufend;Broschüre erschienen\n"
+                   "4;Abgeschlossen;15.01.2024;;Abgeschlossen;\n", encoding="utf-8")
+    result = run("status-import", str(csv), "--daten", str(data_copy))
+    assert result.exit_code == 0, result.output
+    from pipeline.validate import load_and_validate
+
+    katalog = load_and_validate(data_copy, TEMPLATES).katalog
+    assert katalog is not None
+    three = next(m for m in katalog.massnahmen() if m.nr == 3)
+    assert three.kategorie == "laufend" and three.text.endswith("\n→Broschüre erschienen")
+    assert three.verlauf[-1].fortschritt == "Broschüre erschienen"
+    # As of an earlier date, the progress note is gone again.
+    import datetime as dt
+
+    assert not three.am(dt.date(2024, 1, 1)).text.endswith("erschienen")
+    bad = tmp_path / "falsch.csv"
+    bad.write_text("Nr;Status;Datum;Kategorie\n3;X;16.01.2024;fertig\n", encoding="utf-8")
+    refused = run("status-import", str(bad), "--daten", str(data_copy))
+    assert refused.exit_code == 1
+    assert refused.output.splitlines()[1] == (
+        f"{bad}:2: Kategorie: „fertig“ ist keine Kategorie; erlaubt sind: abgeschlossen, laufend, "
+        "geplant, in_pruefung, offen")
