@@ -8,7 +8,6 @@ mounting one, and at every single write of a build by making the operating syste
 from __future__ import annotations
 
 import errno
-import json
 import os
 import re
 import shutil
