@@ -558,6 +558,11 @@ def german_message(error: dict[str, Any], model: type[BaseModel]) -> str:
     if kind == "missing":
         return "Pflichtfeld fehlt"
     if kind == "extra_forbidden":
+        key = error["loc"][-1] if error["loc"] else ""
+        if isinstance(key, str) and (key[:1].isupper() or " " in key.strip()):
+            # Field names are lower case: this is text with a colon, read as „key: value“.
+            return (f"„{_shown(key)}: …“ wurde als Feld gelesen; ist es Text mit Doppelpunkt? "
+                    f"Dann den ganzen Text in Anführungszeichen setzen: \"{_shown(key)}: …\"")
         allowed = _allowed_fields(model, error["loc"])
         hint = f"; erlaubt sind: {', '.join(allowed)}" if allowed else ""
         return f"unbekanntes Feld (Tippfehler?){hint}"
