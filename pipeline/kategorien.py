@@ -22,14 +22,15 @@ class Kategorie(StrEnum):
 class KategorieInfo:
     bezeichnung: str
     farbe: str  # cell shading, hex RGB
+    muster: str  # hatch of the chart's bars (matplotlib), so that grey print tells them apart
 
 
 KATEGORIEN: dict[Kategorie, KategorieInfo] = {
-    Kategorie.ABGESCHLOSSEN: KategorieInfo("Abgeschlossen", "C5E0B3"),
-    Kategorie.LAUFEND: KategorieInfo("Laufend / wird fortgesetzt", "DEEAF6"),
-    Kategorie.GEPLANT: KategorieInfo("In Planung", "FFF2CC"),
-    Kategorie.IN_PRUEFUNG: KategorieInfo("In Prüfung", "E4DFEC"),
-    Kategorie.OFFEN: KategorieInfo("Noch nicht umgesetzt", "F7CAAC"),
+    Kategorie.ABGESCHLOSSEN: KategorieInfo("Abgeschlossen", "C5E0B3", ""),
+    Kategorie.LAUFEND: KategorieInfo("Laufend / wird fortgesetzt", "DEEAF6", "////"),
+    Kategorie.GEPLANT: KategorieInfo("In Planung", "FFF2CC", "...."),
+    Kategorie.IN_PRUEFUNG: KategorieInfo("In Prüfung", "E4DFEC", "xxxx"),
+    Kategorie.OFFEN: KategorieInfo("Noch nicht umgesetzt", "F7CAAC", "OO"),
 }
 
 # The rule that infers a category from the status text: the first pattern that matches the

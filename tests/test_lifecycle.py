@@ -338,3 +338,30 @@ def test_missing_libreoffice_names_the_debian_package(tmp_path, monkeypatch):
                                     "gebraucht. Installation unter Debian/Ubuntu: apt-get install "
                                     "libreoffice-writer-nogui")
     assert not out.exists()
+
+
+def test_comparison_survives_a_restyled_catalogue_table(data_copy, tmp_path):
+    """The comparison reads the archived data, not the Word table: a clerk may restyle it."""
+    import shutil
+
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    template = templates / "stadt-leinfelden-echterdingen" / "massnahmenkatalog.docx"
+    doc = Document(str(template))
+    measures_table = doc.tables[-1]
+    for cell in measures_table.rows[0].cells:  # the header recoloured
+        shading = cell._tc.get_or_add_tcPr().find(f"{W}shd")
+        if shading is not None:
+            shading.set(f"{W}fill", "FFC000")
+    for column in measures_table.columns:  # every column widened
+        for cell in column.cells:
+            cell.width = int(cell.width * 1.2) if cell.width else None
+    doc.save(str(template))
+    args = ["--daten", str(data_copy), "--vorlagen", str(templates), "--ausgabe", str(tmp_path / "o")]
+    assert run("build", "massnahmenkatalog", *args).exit_code == 0
+    run("status", "3", "Wird fortgesetzt", "--datum", "15.01.2024", "--daten", str(data_copy))
+    assert run("build", "massnahmenkatalog", *args).exit_code == 0
+    result = run("archiv", "vergleich", "massnahmenkatalog", "v1", "v2", *args)
+    assert result.exit_code == 0, result.output
+    comparison = Document(str(tmp_path / "o" / "massnahmenkatalog_aenderungen_v1_v2.docx"))
+    assert any(p.text.startswith("Maßnahme 3: ") for p in comparison.paragraphs)

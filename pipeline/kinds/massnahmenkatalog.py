@@ -194,7 +194,8 @@ def balkendiagramm(stat: dict[str, Any]) -> bytes:
 
     rows = stat["zeilen"]
     names = [_umbruch(r["name"]) for r in rows][::-1]
-    with plt.rc_context({"font.family": "sans-serif",
+    with plt.rc_context({"hatch.linewidth": 0.6, "hatch.color": "#505050",
+                         "font.family": "sans-serif",
                          "font.sans-serif": ["Liberation Sans", "Arial", "DejaVu Sans"],
                          "font.size": 8, "svg.hashsalt": "ratsdoc"}):
         fig = Figure(figsize=(6.3, 3.8), dpi=200)
@@ -202,8 +203,9 @@ def balkendiagramm(stat: dict[str, Any]) -> bytes:
         left = [0] * len(rows)
         for kategorie, kinfo in KATEGORIEN.items():
             values = [r[kategorie.value] for r in rows][::-1]
+            # Colour and hatch: council papers are mostly printed in grey.
             ax.barh(names, values, left=left, color=f"#{kinfo.farbe}", edgecolor="#404040",
-                    linewidth=0.5, label=kinfo.bezeichnung)
+                    linewidth=0.5, hatch=kinfo.muster, label=kinfo.bezeichnung)
             left = [a + b for a, b in zip(left, values, strict=True)]
         ax.set_xlabel("Anzahl Maßnahmen")
         ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10],
