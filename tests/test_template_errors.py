@@ -14,8 +14,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pipeline.errors import VorlagenFehler
+from pipeline.model import einsetzen, platzhalter_probleme, unbekannte_platzhalter
 from pipeline.render import render_html, template_problems, undeclared_variables
 
 from .conftest import DATA, STIL, TEMPLATES, body_paragraph_texts, run
@@ -338,3 +340,70 @@ def test_html_template_error_is_german_with_the_line(tmp_path):
         render_html(path, {})
     assert caught.value.format_message() == (
         f"Vorlage {path}: Fehler in einem Platzhalter (unbekannter Befehl „endiff“) in Zeile {line}")
+
+
+# --- the Pressetext's {platzhalter} ----------------------------------------------------------------
+
+PRESSETEXT = Path("vorlagen") / "pressetext-integrationsplan.yaml"
+MALFORMED = ["{kontakt[name]}", "{x.__class__}", "{n:>1000000000}", "{ stadt }", "{stadt",
+             "{{ stadt }}", "{kontakt}", "{}", "stadt}"]
+
+
+@pytest.mark.parametrize("placeholder", MALFORMED)
+def test_malformed_placeholder_is_refused_by_check(placeholder, data_copy):
+    path = data_copy / PRESSETEXT
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("zeichnet sich {stadt} durch", f"zeichnet sich {placeholder} durch"),
+                    encoding="utf-8")
+    line = next(n for n, x in enumerate(text.splitlines(), 1) if x.startswith("vorspann:"))
+    result = run("check", "--daten", str(data_copy), "--vorlagen", str(TEMPLATES))
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Fehler: 1 Problem in den Daten:"
+    prefix = f"{path}:{line}: vorspann: "
+    assert lines[1].startswith(prefix)
+    # validate.py prints platzhalter_probleme's sentence, or (older) unbekannte_platzhalter's
+    # text in „Platzhalter {…} steht nicht unter „fakten““.
+    vorspann = yaml.safe_load(path.read_text(encoding="utf-8"))["vorspann"]
+    fakten = yaml.safe_load(text)["fakten"]
+    assert lines[1][len(prefix):] in (
+        platzhalter_probleme(vorspann, fakten)[0],
+        f"Platzhalter {{{unbekannte_platzhalter(vorspann, fakten)[0]}}} steht nicht unter „fakten“")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("{kontakt[name]}", "„{kontakt[name]}“ ist kein gültiger Platzhalter; erlaubt sind {name} und "
+                        "{gruppe.name} (eine geschweifte Klammer als Text schreibt man \\{ und \\})"),
+    ("{x.__class__}", "„{x.__class__}“ ist kein gültiger Platzhalter; erlaubt sind {name} und "
+                      "{gruppe.name} (eine geschweifte Klammer als Text schreibt man \\{ und \\})"),
+    ("{n:>1000000000}", "„{n:>1000000000}“ ist kein gültiger Platzhalter; erlaubt sind {name} und "
+                        "{gruppe.name} (eine geschweifte Klammer als Text schreibt man \\{ und \\})"),
+    ("{ stadt }", "Platzhalter „{ stadt }“ ohne Leerzeichen schreiben: {stadt}"),
+    ("in {stadt und", "„{stadt und“: die schließende Klammer „}“ fehlt (eine geschweifte Klammer "
+                      "als Text schreibt man \\{ und \\})"),
+    ("{{ stadt }}", "„{{ stadt }}“: ein Fakt wird mit einfachen Klammern eingesetzt: {stadt}"),
+    ("a } b", "„}“ ohne öffnende Klammer „{“ (eine geschweifte Klammer als Text schreibt man "
+              "\\{ und \\})"),
+    ("{laender}", "Platzhalter {laender} steht nicht unter „fakten“"),
+    ("{kontakt}", "Platzhalter {kontakt} ist eine Gruppe von Fakten; gemeint ist eines von: "
+                  "{kontakt.name}, {kontakt.email}"),
+])
+def test_placeholder_messages(text, expected):
+    fakten = {"stadt": "Leinfelden-Echterdingen", "kontakt": {"name": "C. H.", "email": "c@le"}}
+    assert platzhalter_probleme(text, fakten) == [expected]
+
+
+def test_literal_braces_are_written_with_a_backslash(data_copy, tmp_path):
+    path = data_copy / PRESSETEXT
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("zeichnet sich {stadt} durch",
+                                 "zeichnet sich {stadt} \\{Stand \\}2020\\} durch"), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("build", "pressetext-integrationsplan", "--daten", str(data_copy), "--vorlagen",
+                 str(TEMPLATES), "--ausgabe", str(out))
+    assert result.exit_code == 0, result.output
+    shown = "zeichnet sich Leinfelden-Echterdingen {Stand }2020} durch"
+    assert any(shown in p for p in body_paragraph_texts(out / "pressetext-integrationsplan.docx"))
+    assert shown in (out / "pressetext-integrationsplan.html").read_text(encoding="utf-8")
+    assert einsetzen("\\{a\\} {b}", {"b": "B"}) == "{a} B"
