@@ -527,7 +527,14 @@ class Empfehlungen(Strict):
 
 # --- Pressetext ------------------------------------------------------------------------------
 
-_PLATZHALTER = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?)\}")
+# A Pressetext's vorspann, absaetze and kontaktzeile name facts as {name} or {gruppe.name}
+# (a name starts with a letter and holds letters, digits and _). Every other brace is a mistake,
+# except a literal one, written \{ and \} ("Preise \{ab 5 €\}" shows "Preise {ab 5 €}").
+# Doubled braces are refused rather than read as one: {{ stadt }} is what a Word template
+# would say, and here it would silently print "{ stadt }".
+_NAME = r"[^\W\d_]\w*"
+_PLATZHALTER = re.compile(rf"\{{({_NAME}(?:\.{_NAME})?)\}}")
+_HINWEIS = "eine geschweifte Klammer als Text schreibt man \\{ und \\}"
 
 
 class Pressetext(Strict):
@@ -550,13 +557,108 @@ class Pressetext(Strict):
                 + [(("absaetze", i), a) for i, a in enumerate(self.absaetze)])
 
 
+def platzhalter_probleme(text: str, fakten: dict) -> list[str]:
+    r"""Every placeholder mistake in a Pressetext text, as German sentences (without the place).
+
+    A placeholder must be {name} or {gruppe.name} and stand under „fakten“; any other brace is a
+    mistake unless written \{ or \}. An unknown name reads „Platzhalter {name} steht nicht unter
+    „fakten““.
+    """
+    return [meldung for meldung, _ in _probleme(text, fakten)]
+
+
 def unbekannte_platzhalter(text: str, fakten: dict) -> list[str]:
-    return [name for name in _PLATZHALTER.findall(text) if _fakt(name, fakten) is None]
+    """Every placeholder mistake, as the text between the braces, for callers that print
+    „Platzhalter {X} steht nicht unter „fakten““: a name that is not a fact, or a malformed
+    placeholder as written ("kontakt[name]", " name "). `platzhalter_probleme` says more."""
+    return [name for _, name in _probleme(text, fakten)]
 
 
 def einsetzen(text: str, fakten: dict) -> str:
-    """Replace {name} and {gruppe.name} by the facts (validated to exist)."""
-    return _PLATZHALTER.sub(lambda m: _fakt(m.group(1), fakten) or m.group(0), text)
+    r"""Replace {name} and {gruppe.name} by the facts and \{ \} by braces (validated before by
+    platzhalter_probleme; anything else stays as written)."""
+    out = []
+    for art, wert, roh in _teile(text):
+        out.append(wert if art == "text" else (_fakt(wert, fakten) or roh) if art == "fakt" else roh)
+    return "".join(out)
+
+
+def _probleme(text: str, fakten: dict) -> list[tuple[str, str]]:
+    """(German sentence, the text between the braces) for every mistake, in text order."""
+    found = []
+    for art, wert, roh in _teile(text):
+        if art == "fehler":
+            found.append((wert, roh[1:-1] if roh.endswith("}") else roh[1:]))
+        elif art == "fakt" and _fakt(wert, fakten) is None:
+            gruppe = fakten.get(wert) if "." not in wert else None
+            if isinstance(gruppe, dict) and gruppe:
+                beispiele = ", ".join(f"{{{wert}.{key}}}" for key in gruppe)
+                found.append((f"Platzhalter {roh} ist eine Gruppe von Fakten; gemeint ist "
+                              f"eines von: {beispiele}", wert))
+            else:
+                found.append((f"Platzhalter {roh} steht nicht unter „fakten“", wert))
+    return found
+
+
+def _teile(text: str) -> list[tuple[str, str, str]]:
+    """The text split into ("text", text, ""), ("fakt", name, as written) and
+    ("fehler", German sentence, as written)."""
+    teile: list[tuple[str, str, str]] = []
+    puffer: list[str] = []
+
+    def fehler(meldung: str, roh: str) -> None:
+        teile.append(("text", "".join(puffer), ""))
+        puffer.clear()
+        teile.append(("fehler", meldung, roh))
+
+    i = 0
+    while i < len(text):
+        zeichen = text[i]
+        if zeichen == "\\" and text[i + 1:i + 2] in ("{", "}"):
+            puffer.append(text[i + 1])
+            i += 2
+        elif zeichen == "}":
+            fehler(f"„}}“ ohne öffnende Klammer „{{“ ({_HINWEIS})", "}")
+            i += 1
+        elif zeichen != "{":
+            puffer.append(zeichen)
+            i += 1
+        elif treffer := _PLATZHALTER.match(text, i):
+            teile.append(("text", "".join(puffer), ""))
+            puffer.clear()
+            teile.append(("fakt", treffer.group(1), treffer.group(0)))
+            i = treffer.end()
+        elif text.startswith("{{", i):
+            ende = text.find("}}", i)
+            roh = text[i:ende + 2] if ende >= 0 else text[i:]
+            name = roh[2:-2].strip() if ende >= 0 else ""
+            if re.fullmatch(rf"{_NAME}(?:\.{_NAME})?", name):
+                fehler(f"„{roh}“: ein Fakt wird mit einfachen Klammern eingesetzt: {{{name}}}", roh)
+            else:
+                fehler(f"„{_kurz(roh)}“: doppelte geschweifte Klammern; ein Fakt wird als "
+                       f"{{name}} eingesetzt, {_HINWEIS}", roh)
+            i += len(roh)
+        else:
+            zu, auf = text.find("}", i + 1), text.find("{", i + 1)
+            if zu < 0 or 0 <= auf < zu:
+                roh = text[i:auf if auf >= 0 else len(text)]
+                fehler(f"„{_kurz(roh)}“: die schließende Klammer „}}“ fehlt ({_HINWEIS})", roh)
+                i += len(roh)
+                continue
+            roh = text[i:zu + 1]
+            name = roh[1:-1].strip()
+            if name != roh[1:-1] and re.fullmatch(rf"{_NAME}(?:\.{_NAME})?", name):
+                fehler(f"Platzhalter „{roh}“ ohne Leerzeichen schreiben: {{{name}}}", roh)
+            else:
+                fehler(f"„{_kurz(roh)}“ ist kein gültiger Platzhalter; erlaubt sind {{name}} und "
+                       f"{{gruppe.name}} ({_HINWEIS})", roh)
+            i = zu + 1
+    teile.append(("text", "".join(puffer), ""))
+    return [teil for teil in teile if teil[0] != "text" or teil[1]]
+
+
+def _kurz(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _fakt(name: str, fakten: dict) -> str | None:
