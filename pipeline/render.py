@@ -885,6 +885,9 @@ def _syntax_problem(tag: _Tag, source: str) -> str | None:
     return None
 
 
+_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+
+
 def _lost_text_problems(tags: list[_Tag]) -> list[str]:
     """docxtpl replaces the whole paragraph of a {%p %}, row of a {%tr %}, cell of a {%tc %}."""
     problems, seen = [], set()
@@ -899,7 +902,8 @@ def _lost_text_problems(tags: list[_Tag]) -> list[str]:
         else:
             continue
         key = id(tag.paragraph) if element is None else element
-        rest = text.replace(tag.text, "", 1).strip()
+        # A comment {# … #} beside the tag is a note for the clerk, meant to disappear.
+        rest = _COMMENT.sub("", text.replace(tag.text, "", 1)).strip()
         if rest and key not in seen:
             seen.add(key)
             problems.append(f"Text „{_excerpt(rest)}“ neben {tag.shown} ginge verloren (der "

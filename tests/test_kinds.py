@@ -181,7 +181,23 @@ def test_pruefen_names_a_misspelled_placeholder(tmp_path):
                  str(DATA), "--vorlagen", str(TEMPLATES))
     assert result.exit_code == 1
     assert "unbekannter Platzhalter „betref“ (meinten Sie „betreff“?)" in result.output
-    assert "Pflicht-Platzhalter „{{ betreff }}“ fehlt" in result.output
+
+
+def test_pruefen_names_a_missing_required_placeholder(tmp_path):
+    source = TEMPLATES / "stadt-leinfelden-echterdingen" / "beschlussvorlage.docx"
+    copy = tmp_path / "ohne-betreff.docx"
+    out = io.BytesIO()
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("word/") and info.filename.endswith(".xml"):
+                data = data.replace(b"{{ betreff }}", b"{{ drucksache }}")
+            dst.writestr(info, data)
+    copy.write_bytes(out.getvalue())
+    result = run("vorlagen", "pruefen", str(copy), "--art", "beschlussvorlage", "--daten",
+                 str(DATA), "--vorlagen", str(TEMPLATES))
+    assert result.exit_code == 1
+    assert "- Pflicht-Platzhalter „{{ betreff }}“ fehlt" in result.output.splitlines()
 
 
 def test_pruefen_names_the_paragraph_of_a_broken_tag(tmp_path):

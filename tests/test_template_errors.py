@@ -128,8 +128,9 @@ def test_mistake_in_a_table_cell_names_table_row_and_column(tmp_path):
 def test_mistake_in_the_header_says_so(tmp_path):
     path = template_copy(tmp_path, "{{ koerperschaft.name }}", "{{ koerperschaft.name }",
                          part="word/header1.xml")
-    assert failing(path, tmp_path) == ("Platzhalter nicht geschlossen („}}“ fehlt) in der Kopfzeile "
-                                       "im Absatz „{{ koerperschaft.name }“")
+    assert failing(path, tmp_path) == ("Platzhalter „{{ koerperschaft.name }“ nicht geschlossen "
+                                       "(„}}“ fehlt) in der Kopfzeile im Absatz "
+                                       "„{{ koerperschaft.name }{%r if nichtoeffe…“")
 
 
 def test_all_problems_are_listed_at_once(tmp_path):
@@ -230,9 +231,9 @@ def test_runtime_error_names_the_paragraph(tmp_path):
 def test_runtime_error_in_a_header(tmp_path):
     path = template_copy(tmp_path, "{{ koerperschaft.name }}", "{{ koerperschaft.name + 1 }}",
                          part="word/header1.xml")
-    assert failing(path, tmp_path) == ("ein Platzhalter verknüpft unpassende Werte (etwa Text und "
-                                       "Zahl) in der Kopfzeile in der Nähe des Absatzes "
-                                       "„{{ koerperschaft.name + 1 }}“")
+    assert failing(path, tmp_path).startswith(
+        "ein Platzhalter verknüpft unpassende Werte (etwa Text und Zahl) in der Kopfzeile in der "
+        "Nähe des Absatzes „{{ koerperschaft.name + 1 }}")
 
 
 # --- limits ---------------------------------------------------------------------------------------

@@ -238,12 +238,24 @@ def top_border(paragraph, color="808080"):
         f'w:color="{color}"/></w:pBdr>'))
 
 
-def header_and_footer(doc, kind_label, footer_left):
+def header_and_footer(doc, kind_label, footer_left, paper=False):
+    """The page header (body, office, kind of document) and footer (title, page X of Y).
+
+    A council paper's header also carries its Neufassung and a NICHTÖFFENTLICH marker.
+    """
     section = doc.sections[0]
     header = section.header
     first = header.paragraphs[0]
     first.style = doc.styles["Kopfzeile Name"]
     first.add_run("{{ koerperschaft.name }}")
+    if paper:
+        tab_right(first, section)
+        first.add_run("{%r if nichtoeffentlich %}")
+        marker = first.add_run("\t{{ nichtoeffentlich }}")
+        marker.bold = True
+        marker.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+        first.add_run("{%r endif %}")
+        kind_label += "{% if neufassung %} – {{ neufassung }}{% endif %}"
     amt = para(header, "{{ koerperschaft.amt }}{% if koerperschaft.dienststelle %} – "
                "{{ koerperschaft.dienststelle }}{% endif %}", style="Kopfzeile Amt")
     tab_right(amt, section)
@@ -303,7 +315,7 @@ def tag_row(t, widths_cm, text, hint=""):
     in its third: docxtpl replaces the whole row by the tag)."""
     cells = [text] + [""] * (len(widths_cm) - 1)
     if hint:
-        cells[2] = hint
+        cells[2] = f"{{# {hint} #}}"  # a Jinja comment: gone in the paper
     return add_row(t, widths_cm, cells)
 
 
@@ -412,7 +424,7 @@ def ja_nein(doc, frage, var):
 
 def beschlussvorlage() -> Document:
     doc = new_document()
-    header_and_footer(doc, "Beschlussvorlage", "{{ betreff }}")
+    header_and_footer(doc, "Beschlussvorlage", "{{ betreff }}", paper=True)
     beratungsfolge(doc, "Beschlussvorlage")
     para(doc, "Sachverhalt:", style="Abschnitt")
     blocks(doc, "sachverhalt")
@@ -481,7 +493,7 @@ def beschlussvorlage() -> Document:
 
 def zwischenbericht() -> Document:
     doc = new_document()
-    header_and_footer(doc, "Informationsvorlage", "{{ betreff }}")
+    header_and_footer(doc, "Informationsvorlage", "{{ betreff }}", paper=True)
     beratungsfolge(doc, "Informationsvorlage")
     tag(doc, "{%p for a in abschnitte %}")
     para(doc, "{{ a.ueberschrift }}:", style="Abschnitt")
@@ -647,7 +659,7 @@ def aenderungsuebersicht() -> Document:
 def sitzungsvorlage() -> Document:
     """The Landkreis Esslingen's Sitzungsvorlage with its check boxes (seed 002)."""
     doc = new_document()
-    header_and_footer(doc, "Sitzungsvorlage", "Sitzungsvorlage Nr. {{ nummer }}")
+    header_and_footer(doc, "Sitzungsvorlage", "Sitzungsvorlage Nr. {{ nummer }}", paper=True)
     para(doc, "Nummer: {{ nummer }}", align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.space_after = Pt(0)
     para(doc, "den {{ datum }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
     lines(doc, "adressaten", style="Kopfzeile Name")

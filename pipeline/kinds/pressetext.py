@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..context import KOERPERSCHAFT_FELDER, datum, koerperschaft
-from ..model import Pressetext, einsetzen, unbekannte_platzhalter
+from ..model import Pressetext, einsetzen, platzhalter_probleme
 from . import Kind, info, kind_of, register
 
 if TYPE_CHECKING:
@@ -37,9 +37,8 @@ class PressetextKind(Kind):
         return info(doc.titel, doc.titel, daten, doc, doc.datum, "Pressetext")
 
     def checks(self, name: str, doc: Pressetext, daten: Daten, quelle: Quelle) -> list[Problem]:
-        problems = [quelle.problem(path, f"Platzhalter {{{missing}}} steht nicht unter „fakten“")
-                    for path, text in doc.texte()
-                    for missing in unbekannte_platzhalter(text, doc.fakten)]
+        problems = [quelle.problem(path, meldung) for path, text in doc.texte()
+                    for meldung in platzhalter_probleme(text, doc.fakten)]
         if doc.bezug is not None:
             paper = daten.dokumente.get(doc.bezug)
             if paper is None:
