@@ -35,10 +35,11 @@ class _Hauptbefehl(click.Group):
     """
 
     def main(self, *args, standalone_mode: bool = True, **kwargs):
+        run = super().main  # click types main() with overloads that a pass-through cannot match
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return run(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = run(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.ClickException as exc:
             exc.show()
             sys.exit(1)

@@ -113,7 +113,7 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
     if not measures:
         _validate_catalogue_text(path, original)  # names what is wrong with the file
         raise DatenFehler([Problem(name, 0, "", "enthält keine Maßnahmen")])
-    problems: list[Problem] = []
+    problems = []
     bericht = Aenderungsbericht()
     start = _as_date(document.get("stand"))
     for index, change in enumerate(changes):
@@ -338,12 +338,13 @@ def read_csv(path: Path) -> list[Aenderung]:
         if not status:
             problems.append(Problem(name, line, "Status", "der neue Status darf nicht leer sein"))
             continue
-        kategorie = kategorie_named(cells.get("kategorie", ""))
-        if kategorie is False:
+        try:
+            chosen = kategorie_named(cells.get("kategorie", ""))
+        except ValueError:
             problems.append(Problem(name, line, "Kategorie", f"„{cells['kategorie']}“ ist keine "
                                     f"Kategorie; erlaubt sind: {', '.join(KATEGORIEN)}"))
             continue
-        changes.append(Aenderung(int(nr), status, when, cells.get("notiz", ""), kategorie or None,
+        changes.append(Aenderung(int(nr), status, when, cells.get("notiz", ""), chosen,
                                  cells.get("fortschritt", "")))
     if problems:
         raise DatenFehler(problems)

@@ -393,7 +393,7 @@ class _Environment(SandboxedEnvironment):
 
         return checked
 
-    def concat(self, pieces):  # type: ignore[override]
+    def concat(self, pieces):
         """Join rendered output, stopping at MAX_OUTPUT_CHARS and at the deadline."""
         if isinstance(pieces, list):  # a {% set %} block's or a macro's buffer
             if sum(map(len, pieces)) > MAX_OUTPUT_CHARS:
@@ -723,7 +723,8 @@ def _tag(text: str, paragraph: _Paragraph) -> _Tag:
         code = code[:2] + code[2 + len(prefix):]
     keyword = ""
     if code.startswith("{%"):
-        keyword = _KEYWORD.match(code).group(1) or ""
+        found = _KEYWORD.match(code)
+        keyword = (found.group(1) or "") if found else ""
     return _Tag(text, code, prefix, keyword, paragraph)
 
 
