@@ -353,15 +353,15 @@ def read_csv(path: Path) -> list[Aenderung]:
     return changes
 
 
-def kategorie_named(text: str) -> Kategorie | bool | None:
-    """A category by its key or its German label; None when empty, False when unknown."""
+def kategorie_named(text: str) -> Kategorie | None:
+    """A category by its key or its German label; None when empty; ValueError when unknown."""
     wanted = " ".join(text.split()).lower()
     if not wanted:
         return None
     for kategorie, info in KATEGORIEN.items():
         if wanted in (kategorie.value, info.bezeichnung.lower()):
             return kategorie
-    return False
+    raise ValueError(text)
 
 
 def _rows(text: str, name: str) -> list[tuple[int, list[str]]]:
