@@ -118,11 +118,12 @@ def _cached_output(ausgabe: Path, name: str, key: str, cache: dict) -> bytes | N
     return data if hashlib.sha256(data).hexdigest() == entry.get("sha256") else None
 
 
-def render_all(daten: Daten, templates: Path, names: list[str]) -> dict[str, bytes]:
+def render_all(daten: Daten, templates: Path, names: list[str],
+               probe: bool = False) -> dict[str, bytes]:
     """Render every named document in memory; nothing is written here."""
     return {
         name: render_docx(template_for(name, daten, templates), build_context(name, daten),
-                          dokumentinfo(name, daten))
+                          dokumentinfo(name, daten), probe)
         for name in names
     }
 
@@ -133,7 +134,7 @@ def check(daten_ordner: Path, templates: Path, ausgabe: Path) -> tuple[list[str]
     names = document_names(daten)
     archiv = Archiv.open(ausgabe)
     daten.fassungen = {n: archiv.einreichung(n).fassung for n in names}
-    render_all(daten, templates, names)
+    render_all(daten, templates, names, probe=True)  # charts need not be drawn to check
     for name in names:
         doc = daten.dokumente[name]
         kind_of(doc).weitere_ausgaben(name, doc, daten, templates)

@@ -6,6 +6,8 @@ Each kind builds its own context in `pipeline/kinds/`; what they share lives her
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -23,10 +25,15 @@ ANKREUZEN = ("☒", "☐")  # checked, unchecked
 
 @dataclass(frozen=True)
 class Bild:
-    """A picture for the template; the render stage turns it into an InlineImage."""
+    """A picture for the template, drawn only when a document is written (`check` does not
+    need it); the render stage turns it into an InlineImage."""
 
-    png: bytes
+    zeichnen: Callable[[], bytes]
     breite_mm: float
+
+    @functools.cached_property
+    def png(self) -> bytes:
+        return self.zeichnen()
 
 
 @dataclass(frozen=True)

@@ -1086,9 +1086,16 @@ def _detail(message: str) -> str:
     return ""
 
 
-def _pictures(template: DocxTemplate, context: dict[str, Any]) -> dict[str, Any]:
+# The smallest valid PNG (1×1, grey): a trial render (`check`) needs no real chart.
+PROBE_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010800000000376ef9240000000a49444154789c"
+    "63680000008200815cc7b1ba0000000049454e44ae426082")
+
+
+def _pictures(template: DocxTemplate, context: dict[str, Any], probe: bool) -> dict[str, Any]:
     """Pictures (top-level context values) become docxtpl InlineImages of this template."""
-    return {k: InlineImage(template, io.BytesIO(v.png), width=Mm(v.breite_mm))
+    return {k: InlineImage(template, io.BytesIO(PROBE_PNG if probe else v.png),
+                           width=Mm(v.breite_mm))
             if isinstance(v, Bild) else v for k, v in context.items()}
 
 
@@ -1120,12 +1127,13 @@ def _listing(problems: list[str]) -> str:
     return "\n".join([f"{len(problems)} Probleme:", *problems])
 
 
-def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo) -> bytes:
+def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo,
+                probe: bool = False) -> bytes:
     """Render one template to deterministic .docx bytes.
 
     The template is checked first (`template_problems`); rendering is bounded by
     TIME_LIMIT_SECONDS, MAX_LOOP_STEPS, MAX_OUTPUT_CHARS and MAX_VALUE_SIZE. Every failure is a
-    VorlagenFehler in German.
+    VorlagenFehler in German. A `probe` (for `check`) puts a placeholder for every picture.
     """
     problems = template_problems(path)
     if problems:
@@ -1136,7 +1144,8 @@ def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo) -> byte
     template = open_template(path)
     try:
         with _limits():
-            template.render(_pictures(template, context), make_environment(), autoescape=True)
+            template.render(_pictures(template, context, probe), make_environment(),
+                            autoescape=True)
     except Exception as exc:
         raise VorlagenFehler(path, _render_error(exc, getattr(exc, "ratsdoc_place", ""))) from None
     _set_core_properties(template, info)

@@ -185,16 +185,14 @@ def legende(katalog: Katalog) -> list[dict[str, str]]:
 
 def balkendiagramm(stat: dict[str, Any]) -> bytes:
     """A stacked bar chart of Handlungsfeld × Kategorie, as PNG bytes (deterministic)."""
-    import matplotlib  # imported lazily: it costs half a second at start-up
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    # Imported lazily, and without pyplot (a second of start-up): a Figure draws by itself.
+    import matplotlib
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     rows = stat["zeilen"]
     names = [_umbruch(r["name"]) for r in rows][::-1]
-    with plt.rc_context({"hatch.linewidth": 0.6, "hatch.color": "#505050",
+    with matplotlib.rc_context({"hatch.linewidth": 0.6, "hatch.color": "#505050",
                          "font.family": "sans-serif",
                          "font.sans-serif": ["Liberation Sans", "Arial", "DejaVu Sans"],
                          "font.size": 8, "svg.hashsalt": "ratsdoc"}):

@@ -100,7 +100,7 @@ class ZwischenberichtKind(VorlageMitKopf):
             "statistik": stat,
             "kategorien": [{"schluessel": k.value, "bezeichnung": i.bezeichnung}
                            for k, i in KATEGORIEN.items()],
-            "diagramm": Bild(balkendiagramm(stat), breite_mm=160),
+            "diagramm": Bild(lambda: balkendiagramm(stat), breite_mm=160),
             "aenderungen": aenderungen(doc, daten),
             "abgeschlossen": [_kurz(m) for m in alle
                               if m.status_kategorie == Kategorie.ABGESCHLOSSEN],
