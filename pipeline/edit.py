@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DatenFehler, Problem, display_path
+from .kategorien import KATEGORIEN, kategorie_aus_status
 from .kinds.massnahmenkatalog import check_katalog
 from .load import KATALOG_DATEI, Quelle, parse_yaml, validate_model
 from .model import Katalog, Kategorie, _german_date
@@ -30,6 +32,13 @@ class Aenderung:
     notiz: str = ""
     kategorie: Kategorie | None = None
     fortschritt: str = ""
+    stelle: str = ""  # where the change came from, for messages (e.g. a sheet row)
+
+
+def schon_im_verlauf(eintraege: Iterable[tuple[str, dt.date | None]], change: Aenderung) -> bool:
+    """Does a history (pairs of new status and date) already hold this change (same Status and
+    Datum)? Such a change is skipped, so that a batch can be applied twice."""
+    return any(status == change.status and datum == change.datum for status, datum in eintraege)
 
 
 def _round_trip_yaml():
@@ -79,6 +88,13 @@ def apply_changes(ordner: Path, changes: list[Aenderung], source: str,
         return _apply_changes(ordner, changes, source, erzwingen)
 
 
+def apply_changes_locked(ordner: Path, changes: list[Aenderung], source: str,
+                         erzwingen: bool = False) -> Aenderungsbericht:
+    """apply_changes for a caller that already holds `data_lock(ordner)`, so that what it decided
+    from the data (e.g. the Excel import's conflicts) still holds when the changes are written."""
+    return _apply_changes(ordner, changes, source, erzwingen)
+
+
 def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
                    erzwingen: bool) -> Aenderungsbericht:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -98,7 +114,7 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
     bericht = Aenderungsbericht()
     start = _as_date(document.get("stand"))
     for index, change in enumerate(changes):
-        where = source if len(changes) == 1 else f"{source}, Änderung {index + 1}"
+        where = change.stelle or (source if len(changes) == 1 else f"{source}, Änderung {index + 1}")
         if change.nr not in measures:
             problems.append(Problem(where, 0, "nr", f"Maßnahme Nr. {change.nr} gibt es nicht "
                                     f"(vorhanden: {min(measures)} bis {max(measures)})"))
@@ -108,8 +124,8 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
             continue
         measure = measures[change.nr]
         history = list(measure.get("verlauf") or [])
-        if any(str(e.get("neuer_status")) == change.status
-               and _as_date(e.get("datum")) == change.datum for e in history):
+        if schon_im_verlauf(((str(e.get("neuer_status")), _as_date(e.get("datum")))
+                             for e in history), change):
             bericht.uebersprungen.append(
                 f"Maßnahme {change.nr}: „{change.status}“ am {change.datum:%d.%m.%Y} ist schon "
                 "im Verlauf; übersprungen")
@@ -126,17 +142,24 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
                                     "trotzdem übernehmen"))
             continue
         old = str(measure["status"])
-        measure["status"] = _like(old, change.status)
+        notiz = change.notiz
         if change.kategorie is not None:
+            before = _kategorie_of(measure)
+            if change.status == old and change.kategorie != before:
+                # The status stays: the history entry (old = new status) records the category.
+                label = KATEGORIEN[change.kategorie].bezeichnung
+                was = f"„{KATEGORIEN[before].bezeichnung}“ → " if before else ""
+                notiz = "; ".join(filter(None, [f"Kategorie {was}„{label}“", notiz]))
             measure["kategorie"] = change.kategorie.value
+        measure["status"] = _like(old, change.status)
         if change.fortschritt:
             measure["text"] = LiteralScalarString(f"{measure['text']}\n→{change.fortschritt}")
         entry = CommentedMap()
         entry["datum"] = change.datum.strftime("%d.%m.%Y")
         entry["alter_status"] = old
         entry["neuer_status"] = change.status
-        if change.notiz:
-            entry["notiz"] = change.notiz
+        if notiz:
+            entry["notiz"] = notiz
         if change.fortschritt:
             entry["fortschritt"] = change.fortschritt
         if erzwingen:
@@ -156,6 +179,15 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
     _validate_catalogue_text(path, text)
     write_atomic(path, text.encode("utf-8"))
     return bericht
+
+
+def _kategorie_of(measure) -> Kategorie | None:
+    """The category of a measure as ruamel reads it: its `kategorie`, or the one inferred."""
+    try:
+        return Kategorie(str(measure["kategorie"])) if measure.get("kategorie") else \
+            kategorie_aus_status(str(measure["status"]))
+    except ValueError:
+        return None
 
 
 def _as_date(value: object) -> dt.date | None:
