@@ -8,7 +8,7 @@ import click
 
 from . import __version__, clitext
 from .errors import display_path
-from .kategorien import Kategorie
+from .kategorien import KATEGORIEN, Kategorie
 
 clitext.install()
 
@@ -214,7 +214,15 @@ erzwingen_option = click.option(
 
 def _report(bericht) -> None:
     for change, old in bericht.uebernommen:
-        click.echo(f"Maßnahme {change.nr}: „{old}“ → „{change.status}“ ({change.datum:%d.%m.%Y})")
+        if old != change.status:
+            click.echo(f"Maßnahme {change.nr}: „{old}“ → „{change.status}“ "
+                       f"({change.datum:%d.%m.%Y})")
+            continue
+        what = [f"Kategorie „{KATEGORIEN[change.kategorie].bezeichnung}“" if change.kategorie
+                else "", f"Notiz „{change.notiz}“" if change.notiz else "",
+                f"Fortschritt „→{change.fortschritt}“" if change.fortschritt else ""]
+        click.echo(f"Maßnahme {change.nr}: Status „{old}“ bleibt; {', '.join(filter(None, what))} "
+                   f"({change.datum:%d.%m.%Y})")
     for note in bericht.uebersprungen:
         click.echo(f"Hinweis: {note}")
 
