@@ -280,6 +280,66 @@ def status_import(csv_datei: Path, erzwingen: bool, daten: Path) -> None:
     click.echo(f"{count} {'Änderung' if count == 1 else 'Änderungen'} übernommen.")
 
 
+@main.group(context_settings=CONTEXT, options_metavar="[OPTIONEN]",
+            subcommand_metavar="BEFEHL [ARGUMENTE]...")
+def excel() -> None:
+    """Die Statusliste als Excel-Tabelle: exportieren, ausfüllen lassen, übernehmen.
+
+    \b
+    Beispiele:
+      ratsdoc excel export
+      ratsdoc excel import output/statusliste.xlsx
+    """
+
+
+@excel.command("export", context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.option("--ausgabe", "ausgabe", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("output/statusliste.xlsx"), show_default=True,
+              help="Die zu schreibende Excel-Datei.")
+@daten_option
+def excel_export(ausgabe: Path, daten: Path) -> None:
+    """Schreibt die Statusliste aller Maßnahmen als Excel-Tabelle (.xlsx).
+
+    Status, Kategorie (Auswahlliste), Datum, Notiz und Fortschritt können ausgefüllt werden;
+    die übrigen Spalten sind gesperrt (Blattschutz ohne Kennwort). Eine verborgene Angabe hält
+    fest, aus welchem Stand der Daten die Liste stammt.
+
+    \b
+    Beispiel:
+      ratsdoc excel export --ausgabe output/statusliste.xlsx
+    """
+    from .excel import export_statusliste
+
+    count = export_statusliste(daten, ausgabe)
+    click.echo(f"geschrieben: {display_path(ausgabe)} ({count} Maßnahmen)")
+
+
+@excel.command("import", context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("datei", type=click.Path(path_type=Path, dir_okay=False), metavar="DATEI.xlsx")
+@erzwingen_option
+@daten_option
+def excel_import(datei: Path, erzwingen: bool, daten: Path) -> None:
+    """Übernimmt die geänderten Zeilen einer Statusliste: alle oder keine.
+
+    Übernommen werden Zeilen, in denen Status, Kategorie, Datum, Notiz oder Fortschritt
+    geändert wurden; jede Änderung kommt in den Verlauf. Wurde eine Maßnahme seit dem Export
+    anderweitig geändert, ist das ein Konflikt, und nichts wird geschrieben. Ein zweiter
+    Import derselben Datei ändert nichts.
+
+    \b
+    Beispiel:
+      ratsdoc excel import output/statusliste.xlsx
+    """
+    from .excel import import_statusliste
+
+    ergebnis = import_statusliste(datei, daten, erzwingen)
+    for note in ergebnis.hinweise:
+        click.echo(f"Hinweis: {note}")
+    _report(ergebnis.bericht)
+    count = len(ergebnis.bericht.uebernommen)
+    click.echo(f"{count} {'Änderung' if count == 1 else 'Änderungen'} übernommen.")
+
+
 @main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
 @click.argument("nr", type=int, required=False)
 @daten_option
@@ -302,7 +362,11 @@ def verlauf(nr: int | None, daten: Path, vorlagen: Path) -> None:
         click.echo("Noch keine Statusänderungen erfasst.")
     for when, number, e in sorted(entries, key=lambda x: (x[0], x[1])):
         note = f"  ({e.notiz})" if e.notiz else ""
-        click.echo(f"{when:%d.%m.%Y}  Nr. {number}: „{e.alter_status}“ → „{e.neuer_status}“{note}")
+        if e.fortschritt:
+            note += f"  →{e.fortschritt}"
+        change = (f"„{e.alter_status}“ → „{e.neuer_status}“" if e.alter_status != e.neuer_status
+                  else f"„{e.neuer_status}“ (Status unverändert)")
+        click.echo(f"{when:%d.%m.%Y}  Nr. {number}: {change}{note}")
 
 
 @archiv.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
