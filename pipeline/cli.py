@@ -340,6 +340,41 @@ def excel_import(datei: Path, erzwingen: bool, daten: Path) -> None:
     click.echo(f"{count} {'Änderung' if count == 1 else 'Änderungen'} übernommen.")
 
 
+@main.command("import-katalog", context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("katalog", type=click.Path(path_type=Path, dir_okay=False),
+                metavar="KATALOG.docx")
+@click.option("--ziel", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("data") / "massnahmenkatalog.yaml", show_default=True,
+              help="Die zu schreibende YAML-Datei.")
+@click.option("--ueberschreiben", is_flag=True, help="Eine vorhandene Zieldatei ersetzen.")
+@click.option("--stil", help="Hausstil des Katalogs (Vorgabe: der einzige mit einer "
+              "Maßnahmenkatalog-Vorlage).")
+@vorlagen_option
+def import_katalog(katalog: Path, ziel: Path, ueberschreiben: bool, stil: str | None,
+                   vorlagen: Path) -> None:
+    """Übernimmt einen Maßnahmenkatalog aus Word (.docx) als YAML-Daten.
+
+    Erkannt werden je Handlungsfeld die Überschrift „Handlungsfeld „…““, die Vision und die
+    Tabelle mit den Spalten Ziele, Nr., Maßnahmen, Akteure und Status (in beliebiger
+    Reihenfolge; Ziel-Zellen verbunden, wiederholt oder leer), dazu „Weitere Maßnahmen“ und
+    die Schlussbemerkung. Was sich nicht lesen lässt, wird mit Tabelle, Zeile und Spalte
+    gemeldet, und nichts wird geschrieben. Eine vorhandene Datei wird nur mit --ueberschreiben
+    ersetzt.
+
+    \b
+    Beispiel:
+      ratsdoc import-katalog Massnahmenkatalog.docx --ziel data/massnahmenkatalog.yaml
+    """
+    from .import_katalog import default_stil
+    from .import_katalog import import_katalog as run_import
+
+    ergebnis = run_import(katalog, ziel, stil or default_stil(vorlagen), ueberschreiben)
+    for note in ergebnis.hinweise:
+        click.echo(f"Hinweis: {note}")
+    click.echo(f"geschrieben: {display_path(ergebnis.pfad)} ({ergebnis.handlungsfelder} "
+               f"Handlungsfelder, {ergebnis.massnahmen} Maßnahmen)")
+
+
 @main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
 @click.argument("nr", type=int, required=False)
 @daten_option
