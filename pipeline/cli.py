@@ -296,13 +296,16 @@ def excel() -> None:
 @click.option("--ausgabe", "ausgabe", type=click.Path(path_type=Path, dir_okay=False),
               default=Path("output/statusliste.xlsx"), show_default=True,
               help="Die zu schreibende Excel-Datei.")
+@click.option("--ueberschreiben", is_flag=True,
+              help="Eine Liste ersetzen, deren Eintragungen noch nicht übernommen sind.")
 @daten_option
-def excel_export(ausgabe: Path, daten: Path) -> None:
+def excel_export(ausgabe: Path, ueberschreiben: bool, daten: Path) -> None:
     """Schreibt die Statusliste aller Maßnahmen als Excel-Tabelle (.xlsx).
 
     Status, Kategorie (Auswahlliste), Datum, Notiz und Fortschritt können ausgefüllt werden;
     die übrigen Spalten sind gesperrt (Blattschutz ohne Kennwort). Eine verborgene Angabe hält
-    fest, aus welchem Stand der Daten die Liste stammt.
+    fest, aus welchem Stand der Daten die Liste stammt. Eine vorhandene Liste mit Eintragungen,
+    die noch nicht übernommen sind, wird nur mit --ueberschreiben ersetzt.
 
     \b
     Beispiel:
@@ -310,7 +313,7 @@ def excel_export(ausgabe: Path, daten: Path) -> None:
     """
     from .excel import export_statusliste
 
-    count = export_statusliste(daten, ausgabe)
+    count = export_statusliste(daten, ausgabe, ueberschreiben)
     click.echo(f"geschrieben: {display_path(ausgabe)} ({count} Maßnahmen)")
 
 

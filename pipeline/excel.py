@@ -139,10 +139,16 @@ def _norm(value: Any) -> str:
 # --- export --------------------------------------------------------------------------------------
 
 
-def export_statusliste(ordner: Path, ziel: Path) -> int:
-    """Write the status list of a data folder's catalogue to `ziel`; the number of measures."""
+def export_statusliste(ordner: Path, ziel: Path, ueberschreiben: bool = False) -> int:
+    """Write the status list of a data folder's catalogue to `ziel`; the number of measures.
+
+    An existing list with edits not yet imported (or a file that is no status list) is only
+    replaced with `ueberschreiben`: a clerk's work is never lost to a new export.
+    """
     with data_lock(ordner, lesen=True):
         katalog, raw = read_katalog(ordner)
+    if ziel.exists() and not ueberschreiben:
+        _refuse_to_replace(ziel, katalog)
     data = _workbook_bytes(katalog, _sha(raw))
     try:
         ziel.parent.mkdir(parents=True, exist_ok=True)
@@ -153,6 +159,24 @@ def export_statusliste(ordner: Path, ziel: Path) -> int:
         raise AusgabeFehler(f"{display_path(ziel)} kann nicht geschrieben werden "
                             f"({exc.strerror})") from None
     return len(katalog.massnahmen())
+
+
+def _refuse_to_replace(ziel: Path, katalog: Katalog) -> None:
+    from .errors import AusgabeFehler
+
+    name = display_path(ziel)
+    try:
+        rows, _, fingerprints = _read_workbook(ziel)
+    except EingabeFehler:
+        raise AusgabeFehler(f"{name} gibt es schon und ist keine Statusliste von ratsdoc; mit "
+                            "--ueberschreiben ersetzen") from None
+    pending: set[int] = set()
+    _changes(rows, fingerprints, katalog, name, pending)
+    if pending:
+        shown = ", ".join(map(str, sorted(pending)))
+        raise AusgabeFehler(f"{name} enthält Eintragungen, die noch nicht übernommen sind (Zeile "
+                            f"{shown}); zuerst „ratsdoc excel import {name}“, oder mit "
+                            "--ueberschreiben ersetzen")
 
 
 def _workbook_bytes(katalog: Katalog, daten_sha: str) -> bytes:
@@ -393,8 +417,13 @@ def _in_sheet_terms(exc: DatenFehler, path: Path, changes: list[Aenderung]) -> E
 
 
 def _changes(rows: list[_Gelesen], fingerprints: dict[int, tuple[str, str]], katalog: Katalog,
-             name: str) -> tuple[list[Aenderung], list[str], list[str]]:
-    """The changes the sheet asks for, notes, and the problems (places in the sheet)."""
+             name: str, pending: set[int] | None = None
+             ) -> tuple[list[Aenderung], list[str], list[str]]:
+    """The changes the sheet asks for, notes, and the problems (places in the sheet).
+
+    `pending` receives the rows that hold a change or a problem, i.e. entries not taken over.
+    """
+    pending = set() if pending is None else pending
     current = {row.nr: row for row in _rows(katalog)}
     measures = {m.nr: m for m in katalog.massnahmen()}
     changes: list[Aenderung] = []
@@ -402,56 +431,61 @@ def _changes(rows: list[_Gelesen], fingerprints: dict[int, tuple[str, str]], kat
     problems: list[str] = []
     seen: dict[int, int] = {}
     for gelesen in rows:
-        werte, r = gelesen.werte, gelesen.row
-        if all(_norm(v) == "" for v in werte.values()):
-            continue
-        nr = _number(werte["Nr"])
-        if nr is None:
-            problems.append(f"{_place(r, 'Nr')}: „{_norm(werte['Nr'])}“ ist keine Maßnahmennummer")
-            continue
-        if nr in seen:
-            problems.append(f"{_place(r, 'Nr')}: Maßnahme {nr} steht doppelt in der Liste (auch "
-                            f"Zeile {seen[nr]})")
-            continue
-        seen[nr] = r
-        if nr not in fingerprints:
-            problems.append(f"{_place(r, 'Nr')}: Maßnahme {nr} stand nicht in der exportierten "
-                            "Liste; neue Maßnahmen werden im Katalog angelegt, nicht hier")
-            continue
-        measure_print, row_print = fingerprints[nr]
-        sheet_print = _sha(json.dumps([_norm(werte[t]) for t in TITEL], ensure_ascii=False))
-        if sheet_print == row_print:
-            continue  # the clerk changed nothing in this row
-        if nr not in measures:
-            problems.append(f"{_place(r)}: Konflikt: Maßnahme {nr} gibt es in den Daten nicht mehr")
-            continue
-        measure = measures[nr]
-        found, wunsch = _parse(gelesen, name)
-        if wunsch is None:
+        before = len(problems) + len(changes)
+        try:
+            werte, r = gelesen.werte, gelesen.row
+            if all(_norm(v) == "" for v in werte.values()):
+                continue
+            nr = _number(werte["Nr"])
+            if nr is None:
+                problems.append(f"{_place(r, 'Nr')}: „{_norm(werte['Nr'])}“ ist keine Maßnahmennummer")
+                continue
+            if nr in seen:
+                problems.append(f"{_place(r, 'Nr')}: Maßnahme {nr} steht doppelt in der Liste (auch "
+                                f"Zeile {seen[nr]})")
+                continue
+            seen[nr] = r
+            if nr not in fingerprints:
+                problems.append(f"{_place(r, 'Nr')}: Maßnahme {nr} stand nicht in der exportierten "
+                                "Liste; neue Maßnahmen werden im Katalog angelegt, nicht hier")
+                continue
+            measure_print, row_print = fingerprints[nr]
+            sheet_print = _sha(json.dumps([_norm(werte[t]) for t in TITEL], ensure_ascii=False))
+            if sheet_print == row_print:
+                continue  # the clerk changed nothing in this row
+            if nr not in measures:
+                problems.append(f"{_place(r)}: Konflikt: Maßnahme {nr} gibt es in den Daten nicht mehr")
+                continue
+            measure = measures[nr]
+            found, wunsch = _parse(gelesen, name)
+            if wunsch is None:
+                problems += found
+                continue
+            if current[nr].fingerprint != measure_print:
+                # The measure changed since the export: only a change already taken over passes.
+                recorded = (wunsch.datum is not None and measure.status == wunsch.status
+                            and schon_im_verlauf(((e.neuer_status, e.datum) for e in measure.verlauf),
+                                                 Aenderung(nr, wunsch.status, wunsch.datum)))
+                if recorded:
+                    hinweise.append(f"{_place(r)}: Maßnahme {nr} ist schon übernommen")
+                else:
+                    problems.append(
+                        f"{_place(r)}: Konflikt: Maßnahme {nr} wurde seit dem Export der Liste "
+                        f"geändert (Status jetzt „{measure.status}“); bitte eine neue Liste "
+                        "exportieren und die Änderung dort eintragen")
+                continue
+            locked = [t for t in FESTE if _norm(werte[t]) != _norm(current[nr].werte[TITEL.index(t)])]
+            if locked:
+                problems += [f"{_place(r, t)}: darf in der Liste nicht geändert werden (nur Status, "
+                             "Kategorie, Datum, Notiz und Fortschritt werden übernommen)" for t in locked]
+                continue
+            found, change = _change(r, wunsch, measure)
             problems += found
-            continue
-        if current[nr].fingerprint != measure_print:
-            # The measure changed since the export: only a change already taken over passes.
-            recorded = (wunsch.datum is not None and measure.status == wunsch.status
-                        and schon_im_verlauf(((e.neuer_status, e.datum) for e in measure.verlauf),
-                                             Aenderung(nr, wunsch.status, wunsch.datum)))
-            if recorded:
-                hinweise.append(f"{_place(r)}: Maßnahme {nr} ist schon übernommen")
-            else:
-                problems.append(
-                    f"{_place(r)}: Konflikt: Maßnahme {nr} wurde seit dem Export der Liste "
-                    f"geändert (Status jetzt „{measure.status}“); bitte eine neue Liste "
-                    "exportieren und die Änderung dort eintragen")
-            continue
-        locked = [t for t in FESTE if _norm(werte[t]) != _norm(current[nr].werte[TITEL.index(t)])]
-        if locked:
-            problems += [f"{_place(r, t)}: darf in der Liste nicht geändert werden (nur Status, "
-                         "Kategorie, Datum, Notiz und Fortschritt werden übernommen)" for t in locked]
-            continue
-        found, change = _change(r, wunsch, measure)
-        problems += found
-        if change is not None:
-            changes.append(change)
+            if change is not None:
+                changes.append(change)
+        finally:
+            if len(problems) + len(changes) > before:
+                pending.add(gelesen.row)
     return changes, hinweise, problems
 
 

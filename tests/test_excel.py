@@ -364,3 +364,31 @@ def test_libreoffice_reads_the_sheet_with_the_same_values(data_copy, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.endswith("1 Änderung übernommen.\n")
     assert measures(data_copy)[2]["verlauf"][0]["notiz"] == "„Notiz“ & mehr"
+
+
+def test_a_new_export_never_replaces_entries_not_yet_imported(data_copy, tmp_path):
+    path = export(data_copy, tmp_path / "statusliste.xlsx")
+    sheet = Sheet(path)
+    sheet.set(3, status="Wird fortgesetzt", datum=dt.date(2024, 3, 1))
+    sheet.save()
+    edited = path.read_bytes()
+    again = run("excel", "export", "--ausgabe", str(path), "--daten", str(data_copy))
+    assert again.exit_code == 1
+    assert again.output == (f"Fehler: {path} enthält Eintragungen, die noch nicht übernommen sind "
+                            f"(Zeile 4); zuerst „ratsdoc excel import {path}“, oder mit "
+                            "--ueberschreiben ersetzen\n")
+    assert path.read_bytes() == edited
+
+    assert excel_import(data_copy, path).exit_code == 0
+    export(data_copy, path)  # all taken over: a fresh list replaces it
+    assert Sheet(path).ws.cell(4, 6).value == "Wird fortgesetzt"
+    assert Sheet(path).ws.cell(4, 8).value is None
+
+    (tmp_path / "fremd.xlsx").write_bytes(b"meine eigene Tabelle")
+    foreign = run("excel", "export", "--ausgabe", str(tmp_path / "fremd.xlsx"), "--daten",
+                  str(data_copy))
+    assert foreign.exit_code == 1 and "ist keine Statusliste von ratsdoc" in foreign.output
+    forced = run("excel", "export", "--ausgabe", str(tmp_path / "fremd.xlsx"), "--daten",
+                 str(data_copy), "--ueberschreiben")
+    assert forced.exit_code == 0, forced.output
+    assert load_workbook(tmp_path / "fremd.xlsx").sheetnames == ["Statusliste", "ratsdoc"]
