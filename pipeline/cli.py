@@ -9,7 +9,7 @@ import click
 
 from . import __version__, clitext
 from .errors import display_path, os_fehlertext
-from .kategorien import Kategorie
+from .kategorien import KATEGORIEN, Kategorie
 
 clitext.install()
 
@@ -253,7 +253,15 @@ erzwingen_option = click.option(
 
 def _report(bericht) -> None:
     for change, old in bericht.uebernommen:
-        click.echo(f"Maßnahme {change.nr}: „{old}“ → „{change.status}“ ({change.datum:%d.%m.%Y})")
+        if old != change.status:
+            click.echo(f"Maßnahme {change.nr}: „{old}“ → „{change.status}“ "
+                       f"({change.datum:%d.%m.%Y})")
+            continue
+        what = [f"Kategorie „{KATEGORIEN[change.kategorie].bezeichnung}“" if change.kategorie
+                else "", f"Notiz „{change.notiz}“" if change.notiz else "",
+                f"Fortschritt „→{change.fortschritt}“" if change.fortschritt else ""]
+        click.echo(f"Maßnahme {change.nr}: Status „{old}“ bleibt; {', '.join(filter(None, what))} "
+                   f"({change.datum:%d.%m.%Y})")
     for note in bericht.uebersprungen:
         click.echo(f"Hinweis: {note}")
 
@@ -311,6 +319,104 @@ def status_import(csv_datei: Path, erzwingen: bool, daten: Path) -> None:
     click.echo(f"{count} {'Änderung' if count == 1 else 'Änderungen'} übernommen.")
 
 
+@main.group(context_settings=CONTEXT, options_metavar="[OPTIONEN]",
+            subcommand_metavar="BEFEHL [ARGUMENTE]...")
+def excel() -> None:
+    """Die Statusliste als Excel-Tabelle: exportieren, ausfüllen lassen, übernehmen.
+
+    \b
+    Beispiele:
+      ratsdoc excel export
+      ratsdoc excel import output/statusliste.xlsx
+    """
+
+
+@excel.command("export", context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.option("--ausgabe", "ausgabe", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("output/statusliste.xlsx"), show_default=True,
+              help="Die zu schreibende Excel-Datei.")
+@click.option("--ueberschreiben", is_flag=True,
+              help="Eine Liste ersetzen, deren Eintragungen noch nicht übernommen sind.")
+@daten_option
+def excel_export(ausgabe: Path, ueberschreiben: bool, daten: Path) -> None:
+    """Schreibt die Statusliste aller Maßnahmen als Excel-Tabelle (.xlsx).
+
+    Status, Kategorie (Auswahlliste), Datum, Notiz und Fortschritt können ausgefüllt werden;
+    die übrigen Spalten sind gesperrt (Blattschutz ohne Kennwort). Eine verborgene Angabe hält
+    fest, aus welchem Stand der Daten die Liste stammt. Eine vorhandene Liste mit Eintragungen,
+    die noch nicht übernommen sind, wird nur mit --ueberschreiben ersetzt.
+
+    \b
+    Beispiel:
+      ratsdoc excel export --ausgabe output/statusliste.xlsx
+    """
+    from .excel import export_statusliste
+
+    count = export_statusliste(daten, ausgabe, ueberschreiben)
+    click.echo(f"geschrieben: {display_path(ausgabe)} ({count} Maßnahmen)")
+
+
+@excel.command("import", context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("datei", type=click.Path(path_type=Path, dir_okay=False), metavar="DATEI.xlsx")
+@erzwingen_option
+@daten_option
+def excel_import(datei: Path, erzwingen: bool, daten: Path) -> None:
+    """Übernimmt die geänderten Zeilen einer Statusliste: alle oder keine.
+
+    Übernommen werden Zeilen, in denen Status, Kategorie, Datum, Notiz oder Fortschritt
+    geändert wurden; jede Änderung kommt in den Verlauf. Wurde eine Maßnahme seit dem Export
+    anderweitig geändert, ist das ein Konflikt, und nichts wird geschrieben. Ein zweiter
+    Import derselben Datei ändert nichts.
+
+    \b
+    Beispiel:
+      ratsdoc excel import output/statusliste.xlsx
+    """
+    from .excel import import_statusliste
+
+    ergebnis = import_statusliste(datei, daten, erzwingen)
+    for note in ergebnis.hinweise:
+        click.echo(f"Hinweis: {note}")
+    _report(ergebnis.bericht)
+    count = len(ergebnis.bericht.uebernommen)
+    click.echo(f"{count} {'Änderung' if count == 1 else 'Änderungen'} übernommen.")
+
+
+@main.command("import-katalog", context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("katalog", type=click.Path(path_type=Path, dir_okay=False),
+                metavar="KATALOG.docx")
+@click.option("--ziel", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("data") / "massnahmenkatalog.yaml", show_default=True,
+              help="Die zu schreibende YAML-Datei.")
+@click.option("--ueberschreiben", is_flag=True, help="Eine vorhandene Zieldatei ersetzen.")
+@click.option("--stil", help="Hausstil des Katalogs (Vorgabe: der einzige mit einer "
+              "Maßnahmenkatalog-Vorlage).")
+@vorlagen_option
+def import_katalog(katalog: Path, ziel: Path, ueberschreiben: bool, stil: str | None,
+                   vorlagen: Path) -> None:
+    """Übernimmt einen Maßnahmenkatalog aus Word (.docx) als YAML-Daten.
+
+    Erkannt werden je Handlungsfeld die Überschrift „Handlungsfeld „…““, die Vision und die
+    Tabelle mit den Spalten Ziele, Nr., Maßnahmen, Akteure und Status (in beliebiger
+    Reihenfolge; Ziel-Zellen verbunden, wiederholt oder leer), dazu „Weitere Maßnahmen“ und
+    die Schlussbemerkung. Was sich nicht lesen lässt, wird mit Tabelle, Zeile und Spalte
+    gemeldet, und nichts wird geschrieben. Eine vorhandene Datei wird nur mit --ueberschreiben
+    ersetzt.
+
+    \b
+    Beispiel:
+      ratsdoc import-katalog Massnahmenkatalog.docx --ziel data/massnahmenkatalog.yaml
+    """
+    from .import_katalog import default_stil
+    from .import_katalog import import_katalog as run_import
+
+    ergebnis = run_import(katalog, ziel, stil or default_stil(vorlagen), ueberschreiben)
+    for note in ergebnis.hinweise:
+        click.echo(f"Hinweis: {note}")
+    click.echo(f"geschrieben: {display_path(ergebnis.pfad)} ({ergebnis.handlungsfelder} "
+               f"Handlungsfelder, {ergebnis.massnahmen} Maßnahmen)")
+
+
 @main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
 @click.argument("nr", type=int, required=False)
 @daten_option
@@ -333,7 +439,11 @@ def verlauf(nr: int | None, daten: Path, vorlagen: Path) -> None:
         click.echo("Noch keine Statusänderungen erfasst.")
     for when, number, e in sorted(entries, key=lambda x: (x[0], x[1])):
         note = f"  ({e.notiz})" if e.notiz else ""
-        click.echo(f"{when:%d.%m.%Y}  Nr. {number}: „{e.alter_status}“ → „{e.neuer_status}“{note}")
+        if e.fortschritt:
+            note += f"  →{e.fortschritt}"
+        change = (f"„{e.alter_status}“ → „{e.neuer_status}“" if e.alter_status != e.neuer_status
+                  else f"„{e.neuer_status}“ (Status unverändert)")
+        click.echo(f"{when:%d.%m.%Y}  Nr. {number}: {change}{note}")
 
 
 @archiv.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")

@@ -8,14 +8,16 @@ replaced atomically; a batch (CSV) is applied completely or not at all.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DatenFehler, Problem, display_path, os_fehlertext
-from .kategorien import KATEGORIEN
+from .kategorien import KATEGORIEN, kategorie_aus_status
 from .kinds.massnahmenkatalog import check_katalog
 from .load import KATALOG_DATEI, Quelle, liest_als_text, parse_yaml, read_text, validate_model
 from .model import Katalog, Kategorie, _german_date
@@ -32,6 +34,13 @@ class Aenderung:
     notiz: str = ""
     kategorie: Kategorie | None = None
     fortschritt: str = ""
+    stelle: str = ""  # where the change came from, for messages (e.g. a sheet row)
+
+
+def schon_im_verlauf(eintraege: Iterable[tuple[str, dt.date | None]], change: Aenderung) -> bool:
+    """Does a history (pairs of new status and date) already hold this change (same Status and
+    Datum)? Such a change is skipped, so that a batch can be applied twice."""
+    return any(status == change.status and datum == change.datum for status, datum in eintraege)
 
 
 def _round_trip_yaml():
@@ -81,6 +90,13 @@ def apply_changes(ordner: Path, changes: list[Aenderung], source: str,
         return _apply_changes(ordner, changes, source, erzwingen)
 
 
+def apply_changes_locked(ordner: Path, changes: list[Aenderung], source: str,
+                         erzwingen: bool = False) -> Aenderungsbericht:
+    """apply_changes for a caller that already holds `data_lock(ordner)`, so that what it decided
+    from the data (e.g. the Excel import's conflicts) still holds when the changes are written."""
+    return _apply_changes(ordner, changes, source, erzwingen)
+
+
 def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
                    erzwingen: bool) -> Aenderungsbericht:
     from ruamel.yaml import YAMLError
@@ -115,9 +131,10 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
         raise DatenFehler([Problem(name, 0, "", "enthält keine Maßnahmen")])
     problems = []
     bericht = Aenderungsbericht()
+    written: list[tuple[Aenderung, str]] = []
     start = _as_date(document.get("stand"))
     for index, change in enumerate(changes):
-        where = source if len(changes) == 1 else f"{source}, Änderung {index + 1}"
+        where = change.stelle or (source if len(changes) == 1 else f"{source}, Änderung {index + 1}")
         if change.nr not in measures:
             problems.append(Problem(where, 0, "nr", f"Maßnahme Nr. {change.nr} gibt es nicht "
                                     f"(vorhanden: {min(measures)} bis {max(measures)})"))
@@ -127,8 +144,8 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
             continue
         measure = measures[change.nr]
         history = list(measure.get("verlauf") or [])
-        if any(str(e.get("neuer_status")) == change.status
-               and _as_date(e.get("datum")) == change.datum for e in history):
+        if schon_im_verlauf(((str(e.get("neuer_status")), _as_date(e.get("datum")))
+                             for e in history), change):
             bericht.uebersprungen.append(
                 f"Maßnahme {change.nr}: „{change.status}“ am {change.datum:%d.%m.%Y} ist schon "
                 "im Verlauf; übersprungen")
@@ -146,17 +163,24 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
             continue
         old = old_status.get(change.nr, str(measure["status"]))
         old_status[change.nr] = change.status  # a second change of the same measure starts here
-        measure["status"] = _als_text(change.status)
+        notiz = change.notiz
         if change.kategorie is not None:
+            before = _kategorie_of(measure)
+            if change.status == old and change.kategorie != before:
+                # The status stays: the history entry (old = new status) records the category.
+                label = KATEGORIEN[change.kategorie].bezeichnung
+                was = f"„{KATEGORIEN[before].bezeichnung}“ → " if before else ""
+                notiz = "; ".join(filter(None, [f"Kategorie {was}„{label}“", notiz]))
             measure["kategorie"] = change.kategorie.value
+        measure["status"] = _als_text(change.status)
         if change.fortschritt:
             measure["text"] = _als_text(f"{measure['text']}\n→{change.fortschritt}")
         entry = CommentedMap()
         entry["datum"] = change.datum.strftime("%d.%m.%Y")
         entry["alter_status"] = _als_text(old)
         entry["neuer_status"] = _als_text(change.status)
-        if change.notiz:
-            entry["notiz"] = _als_text(change.notiz)
+        if notiz:
+            entry["notiz"] = _als_text(notiz)
         if change.fortschritt:
             entry["fortschritt"] = _als_text(change.fortschritt)
         if erzwingen:
@@ -165,6 +189,7 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
             measure["verlauf"] = CommentedSeq()
         measure["verlauf"].append(entry)
         bericht.uebernommen.append((change, old))
+        written.append((dataclasses.replace(change, notiz=notiz), old))  # as the file has it
     if problems:
         raise DatenFehler(problems)
     if not bericht.uebernommen:
@@ -174,9 +199,18 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
     yaml.dump(document, buffer)
     text = buffer.getvalue()
     katalog = _validate_catalogue_text(path, text)
-    _check_written(katalog, bericht.uebernommen, name)
+    _check_written(katalog, written, name)
     write_atomic(path, text.encode("utf-8"))
     return bericht
+
+
+def _kategorie_of(measure) -> Kategorie | None:
+    """The category of a measure as ruamel reads it: its `kategorie`, or the one inferred."""
+    try:
+        return Kategorie(str(measure["kategorie"])) if measure.get("kategorie") else \
+            kategorie_aus_status(str(measure["status"]))
+    except ValueError:
+        return None
 
 
 def _as_date(value: object) -> dt.date | None:

@@ -111,3 +111,18 @@ def schreibfehler(path: Path, exc: OSError) -> AusgabeFehler:
                              f"{display_path(path)}; bisherige Dateien sind unverändert. "
                              "Bitte Platz schaffen und erneut versuchen.")
     return AusgabeFehler(f"{display_path(path)} kann nicht geschrieben werden: {os_fehlertext(exc)}")
+
+
+class EingabeFehler(RatsdocError):
+    """Problems in a file from outside (an Excel sheet, a Word catalogue), each with its place.
+
+    A place is what the clerk finds in Excel or Word: „Statusliste, Zeile 7, Spalte Datum“ or
+    „Tabelle 3, Zeile 5, Spalte „Nr.““. Problems are listed in the order given.
+    """
+
+    def __init__(self, datei: Path, probleme: list[str]):
+        self.datei = datei
+        self.probleme = list(dict.fromkeys(probleme))
+        count = len(self.probleme)
+        head = "1 Problem:" if count == 1 else f"{count} Probleme:"
+        super().__init__("\n".join([f"{display_path(datei)}: {head}", *self.probleme]))

@@ -21,15 +21,16 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-def soffice_convert(sources: list[Path], target_format: str, outdir: Path) -> None:
-    """Convert with the real LibreOffice: own profile, Word filter, time limit, checked output."""
+def soffice_convert(sources: list[Path], target_format: str, outdir: Path,
+                    infilter: str = "MS Word 2007 XML") -> None:
+    """Convert with the real LibreOffice: own profile, input filter, time limit, checked output."""
     if shutil.which("soffice") is None:
         pytest.fail("LibreOffice fehlt: apt-get install libreoffice-writer-nogui")
     outdir.mkdir(parents=True, exist_ok=True)
     profile = outdir.parent / f"lo-profile-{outdir.name}"
     subprocess.run(
         ["soffice", "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
-         "--infilter=MS Word 2007 XML", "--convert-to", target_format, "--outdir", str(outdir),
+         f"--infilter={infilter}", "--convert-to", target_format, "--outdir", str(outdir),
          *map(str, sources)],
         check=True, capture_output=True, timeout=300,
     )
