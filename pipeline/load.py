@@ -174,7 +174,7 @@ class Yaml12Loader(yaml.CSafeLoader):
     works with yaml.load, with the same values, which the tests compare.
     """
 
-    yaml_implicit_resolvers: typing.ClassVar[dict] = {}
+    yaml_implicit_resolvers: dict = {}  # noqa: RUF012 (pyyaml's own class attributes)
     yaml_constructors: typing.ClassVar[dict] = {
         tag: function for tag, function in yaml.constructor.SafeConstructor.yaml_constructors.items()
         # binary, set, omap, pairs: no data file needs them; merge keys (<<) are not YAML 1.2
@@ -196,8 +196,12 @@ for _tag, _pattern, _first in (
     (_TIMESTAMP, _TIMESTAMP_PATTERN, "0123456789"),
 ):
     Yaml12Loader.add_implicit_resolver(_tag, re.compile(_pattern, re.X), list(_first))
+def _constructor(function: typing.Callable[[str], Any]) -> typing.Callable[[Any, Any], Any]:
+    return lambda loader, node: function(node.value)
+
+
 for _tag, _function in _CONSTRUCT.items():
-    Yaml12Loader.add_constructor(_tag, lambda loader, node, f=_function: f(node.value))
+    Yaml12Loader.add_constructor(_tag, _constructor(_function))
 
 
 def resolve(text: str) -> str:
@@ -379,7 +383,7 @@ def _build(text: str, name: str, zeilen: Zeilen | None) -> tuple[Any, list[Probl
     try:
         while True:
             try:
-                event = loader.get_event()
+                event: Any = loader.get_event()
             except yaml.MarkedYAMLError as exc:
                 mark = exc.problem_mark or exc.context_mark
                 raise _Abbruch(mark.line + 1 if mark else 1, _german_yaml_problem(exc)) from None
