@@ -23,8 +23,10 @@ from jinja2 import (
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from lxml import etree
 
+from . import markup
 from .context import Bild, Dokumentinfo
 from .errors import VorlagenFehler
+from .markup_docx import FehlendeFormatvorlage, einsetzen
 from .package import STRICT_PARSER, W, normalise_package, schema_order
 
 
@@ -91,7 +93,10 @@ class _StrictTemplate(DocxTemplate):
 
     def build_xml(self, context, jinja_env=None):
         self._changes_grid = bool(_GRID_TAGS.search(self.get_xml()))
-        return super().build_xml(context, jinja_env)
+        # Formatted text (Markdown) in the body shows as markers, replaced in fix_tables;
+        # headers and footers, rendered later, show its source text.
+        with markup.fuer_word() as self._formatiert:
+            return super().build_xml(context, jinja_env)
 
     def fix_tables(self, xml):
         try:
@@ -102,6 +107,7 @@ class _StrictTemplate(DocxTemplate):
             # Column loops or spans changed a row's cell count: let docxtpl fix the grid.
             tree = super().fix_tables(xml)
         schema_order(tree, ("tcPr",))  # {% cellbg %} puts w:shd first
+        einsetzen(tree, self._formatiert, self.docx)
         return tree
 
 
@@ -199,6 +205,8 @@ def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo) -> byte
         raise VorlagenFehler(path, f"Platzhalter-Fehler: {exc}") from None
     except _BrokenXml as exc:
         raise VorlagenFehler(path, f"erzeugt ungültiges XML im Dokument ({exc})") from None
+    except FehlendeFormatvorlage as exc:
+        raise VorlagenFehler(path, exc.meldung()) from None
     except Exception as exc:
         raise VorlagenFehler(path, f"Fehler beim Ausfüllen ({type(exc).__name__}: {exc})") from None
     _set_core_properties(template, info)
@@ -252,7 +260,8 @@ def render_html(path: Path, context: dict[str, Any]) -> bytes:
     except FileNotFoundError:
         raise VorlagenFehler(path, "Datei nicht gefunden") from None
     try:
-        return make_environment().from_string(source).render(context).encode("utf-8")
+        with markup.fuer_html():
+            return make_environment().from_string(source).render(context).encode("utf-8")
     except UndefinedError as exc:
         raise VorlagenFehler(path, f"unbekannter Platzhalter: {_undefined_name(exc)}") from None
     except (SecurityError, TemplateError) as exc:
