@@ -59,3 +59,10 @@ class VorlagenFehler(RatsdocError):
 
 class AusgabeFehler(RatsdocError):
     """Writing to output/ failed or is not allowed right now."""
+
+
+class EntwurfFehler(RatsdocError):
+    """A Word draft that cannot be imported, or an import that would overwrite a paper."""
+
+    def __init__(self, entwurf: Path | None, meldung: str):
+        super().__init__(f"Entwurf {display_path(entwurf)}: {meldung}" if entwurf else meldung)
