@@ -416,14 +416,12 @@ def _bloecke_aus(stuecke: list[Stueck]) -> list[str]:
 
 
 def _zeilen_aus(stuecke: list[Stueck]) -> str:
-    """Pieces as a text of which every line is a paragraph; lists and tables stand apart."""
+    """Pieces as a text of which every line is a paragraph. A list or table may follow a line
+    directly, but ends only at an empty line (else the next line would join it)."""
     out: list[str] = []
     for n, s in enumerate(stuecke):
-        block = s.art in ("liste", "tabelle")
-        if block and n and out[-1] != "":
-            out.append("")
         out.append(s.text)
-        if block and n < len(stuecke) - 1:
+        if s.art in ("liste", "tabelle") and n < len(stuecke) - 1:
             out.append("")
     return "\n".join(out)
 

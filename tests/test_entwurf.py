@@ -235,3 +235,34 @@ def test_unknown_kind_and_bad_name_are_refused(data_copy, tmp_path):
         result = import_draft(source, data_copy, name)
         assert result.exit_code == 1 and result.output.startswith("Fehler: "), name
     assert not (data_copy.parent / "aussen.yaml").exists()
+
+
+def test_a_list_in_the_beschlussvorschlag_follows_its_line_and_ends_before_the_next(data_copy,
+                                                                                   tmp_path):
+    def more(doc):
+        doc.add_heading("Beschlussantrag", 2)
+        doc.add_paragraph("Die Verwaltung wird beauftragt,")
+        doc.add_paragraph("ein Konzept zu erarbeiten,", style="List Number")
+        doc.add_paragraph("jährlich zu berichten.", style="List Number")
+        doc.add_paragraph("Die Mittel werden bereitgestellt.")
+
+    source = tmp_path / "antrag.docx"
+    doc = Document()
+    doc.add_heading("Sprachcafé", 0)
+    more(doc)
+    doc.save(str(source))
+    assert import_draft(source, data_copy).exit_code == 0
+    data = yaml.safe_load((data_copy / "vorlagen" / "sprachcafe.yaml").read_text("utf-8"))
+    assert data["beschlussvorschlag"] == ("Die Verwaltung wird beauftragt,\n"
+                                          "1. ein Konzept zu erarbeiten,\n2. jährlich zu berichten."
+                                          "\n\nDie Mittel werden bereitgestellt.")
+    assert build(data_copy, tmp_path, "sprachcafe").exit_code == 0
+    paper = Document(str(tmp_path / "output" / "sprachcafe.docx"))
+    texts = [_paragraph_text(p) for p in paper.element.body.iter(f"{W}p")]
+    start = texts.index("Beschlussvorschlag:")
+    assert texts[start + 1:start + 6] == [
+        "Die Verwaltung wird beauftragt,", "ein Konzept zu erarbeiten,", "jährlich zu berichten.",
+        "", "Die Mittel werden bereitgestellt."]
+    numbered = [p for p in paper.element.body.iter(f"{W}p")
+                if _paragraph_text(p) in ("ein Konzept zu erarbeiten,", "jährlich zu berichten.")]
+    assert all(p.find(f"{W}pPr/{W}numPr/{W}numId") is not None for p in numbered)
