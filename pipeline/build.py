@@ -89,7 +89,8 @@ def _code_fingerprint() -> str:
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.read_bytes())
-    for package in ("docxtpl", "python-docx", "jinja2", "babel", "matplotlib", "lxml"):
+    for package in ("docxtpl", "python-docx", "jinja2", "babel", "matplotlib", "lxml",
+                    "markdown-it-py"):
         digest.update(f"{package}={version(package)}".encode())
     return digest.hexdigest()
 

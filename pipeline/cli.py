@@ -575,6 +575,38 @@ def init(ordner: Path, stil: str, vorlagen: Path) -> None:
         click.echo(f"angelegt: {display_path(path)}")
 
 
+@main.command("import-entwurf", context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("entwurf", type=click.Path(path_type=Path), metavar="ENTWURF.docx")
+@click.argument("name")
+@click.option("--art", required=True, help="Art der Vorlage: beschlussvorlage oder zwischenbericht.")
+@click.option("--stil", default=None, help="Hausstil (Vorgabe: der Stil der übrigen Vorlagen im "
+              "Datenordner).")
+@daten_option
+@vorlagen_option
+def import_entwurf(entwurf: Path, name: str, art: str, stil: str | None, daten: Path,
+                   vorlagen: Path) -> None:
+    """Übernimmt einen Word-Entwurf als neue Vorlage DATEN/vorlagen/NAME.yaml.
+
+    Der Titel wird zum Betreff; Überschriften wie „Beschlussvorschlag“, „Sachverhalt“,
+    „Finanzielle Auswirkungen“ oder „Zeitplan“ bestimmen das Feld ihres Textes. Fett, kursiv,
+    Listen und Tabellen bleiben erhalten (als Markdown). Was der Entwurf nicht enthält
+    (Beratungsfolge, Unterschrift, Haushaltsposten), steht als Vorgabe oder [Platzhalter] in der
+    Datei. Eine vorhandene Datei wird nie überschrieben.
+
+    \b
+    Beispiel:
+      ratsdoc import-entwurf entwurf.docx integrationsplan-2024 --art beschlussvorlage
+      ratsdoc build integrationsplan-2024
+    """
+    from .entwurf import importiere
+
+    ergebnis = importiere(entwurf, name, art, daten, vorlagen, stil)
+    click.echo(f"angelegt: {display_path(ergebnis.pfad)}")
+    for hinweis in ergebnis.hinweise:
+        click.echo(f"Hinweis: {hinweis}")
+    click.echo(f"Weiter: die Datei ergänzen, dann „ratsdoc build {name}“.")
+
+
 @main.group(context_settings=CONTEXT, options_metavar="[OPTIONEN]",
             subcommand_metavar="BEFEHL [ARGUMENTE]...")
 def vorlagen() -> None:

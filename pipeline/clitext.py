@@ -36,6 +36,7 @@ GERMAN = {
     "Option {name!r} does not take a value.": "Option {name!r} nimmt keinen Wert.",
     "Aborted!": "Abgebrochen.",
     "default: {default}": "Vorgabe: {default}",
+    "required": "Pflicht",
     "{name} {filename!r} does not exist.": "{name} {filename!r} existiert nicht.",
     "{name} {filename!r} is a file.": "{name} {filename!r} ist eine Datei.",
     "{name} {filename!r} is a directory.": "{name} {filename!r} ist ein Ordner.",

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from .markup import formatiert, formatiert_inline, zeilen
+
 if TYPE_CHECKING:
     from .load import Daten
     from .model import Block, Stil, VorlageBasis
@@ -79,8 +81,11 @@ def kreuz(ja: bool) -> str:
 
 
 def blocks(items: list[Block]) -> list[dict[str, Any]]:
+    """Paragraphs and lists; a paragraph may use the Markdown subset, a list item bold/italic."""
     return [
-        {"absatz": b.absatz, "liste": b.liste or [], "strich": b.zeichen == "strich"}
+        {"absatz": formatiert(b.absatz) if b.absatz is not None else None,
+         "liste": [formatiert_inline(punkt) for punkt in b.liste or []],
+         "strich": b.zeichen == "strich"}
         for b in items
     ]
 
@@ -126,7 +131,7 @@ def kopf(paper: VorlageBasis, daten: Daten, anlagen: list[str]) -> dict[str, Any
             }
             for b in paper.beratungsfolge
         ],
-        "beschlussvorschlag": lines(paper.beschlussvorschlag),
+        "beschlussvorschlag": zeilen(paper.beschlussvorschlag),
         "unterzeichner": unterzeichner(paper, k),
         "anlagen": anlagen_titel(anlagen),
     }
@@ -161,7 +166,8 @@ KOPF_FELDER = KOERPERSCHAFT_FELDER | {
 }
 
 BLOCK_FELDER = {
-    "absatz": "Ein Absatz Text (leer bei einer Aufzählung)",
+    "absatz": "Ein Absatz Text (leer bei einer Aufzählung); in Markdown auch mehrere Absätze, "
+              "Zwischenüberschriften, Listen und Tabellen",
     "liste": "Punkte einer Aufzählung (Schleife)",
     "liste[]": "Ein Punkt der Aufzählung",
     "strich": "wahr, wenn die Aufzählung Striche (–) statt Punkte hat",

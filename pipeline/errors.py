@@ -126,3 +126,9 @@ class EingabeFehler(RatsdocError):
         count = len(self.probleme)
         head = "1 Problem:" if count == 1 else f"{count} Probleme:"
         super().__init__("\n".join([f"{display_path(datei)}: {head}", *self.probleme]))
+
+class EntwurfFehler(RatsdocError):
+    """A Word draft that cannot be imported, or an import that would overwrite a paper."""
+
+    def __init__(self, entwurf: Path | None, meldung: str):
+        super().__init__(f"Entwurf {display_path(entwurf)}: {meldung}" if entwurf else meldung)

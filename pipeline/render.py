@@ -43,8 +43,10 @@ from jinja2.utils import _PassArg, generate_lorem_ipsum, pass_context, pass_eval
 from jinja2.visitor import NodeTransformer
 from lxml import etree
 
+from . import markup
 from .context import Bild, Dokumentinfo
 from .errors import VorlagenFehler
+from .markup_docx import FehlendeFormatvorlage, einsetzen
 from .package import STRICT_PARSER, W, normalise_package, schema_order
 
 # --- Limits ----------------------------------------------------------------------------------
@@ -467,7 +469,10 @@ class _StrictTemplate(DocxTemplate):
 
     def build_xml(self, context, jinja_env=None):
         self._changes_grid = bool(_GRID_TAGS.search(self.get_xml()))
-        return super().build_xml(context, jinja_env)
+        # Formatted text (Markdown) in the body shows as markers, replaced in fix_tables;
+        # headers and footers, rendered later, show its source text.
+        with markup.fuer_word() as self._formatiert:
+            return super().build_xml(context, jinja_env)
 
     def fix_tables(self, xml):
         try:
@@ -478,6 +483,7 @@ class _StrictTemplate(DocxTemplate):
             # Column loops or spans changed a row's cell count: let docxtpl fix the grid.
             tree = super().fix_tables(xml)
         schema_order(tree, ("tcPr",))  # {% cellbg %} puts w:shd first
+        einsetzen(tree, self._formatiert, self.docx)
         return tree
 
 
@@ -1146,6 +1152,8 @@ def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo,
         with _limits():
             template.render(_pictures(template, context, probe), make_environment(),
                             autoescape=True)
+    except FehlendeFormatvorlage as exc:
+        raise VorlagenFehler(path, exc.meldung()) from None
     except Exception as exc:
         raise VorlagenFehler(path, _render_error(exc, getattr(exc, "ratsdoc_place", ""))) from None
     _set_core_properties(template, info)
@@ -1245,7 +1253,7 @@ def render_html(path: Path, context: dict[str, Any]) -> bytes:
         raise VorlagenFehler(path, f"Fehler in einem Platzhalter{_detail(exc.message or '')} "
                                    f"in Zeile {exc.lineno}") from None
     try:
-        with _limits():
+        with _limits(), markup.fuer_html():
             return template.render(context).encode("utf-8")
     except Exception as exc:
         line = _template_line(exc)

@@ -126,6 +126,20 @@ def words(text: str) -> list[str]:
     return re.findall(r"[\wÄÖÜäöüß]+(?:[-./][\wÄÖÜäöüß]+)*", text.lower())
 
 
+def words_in_order(source: str, shown: str) -> bool:
+    """Every word of source appears in shown, in the same order: what text in the Markdown
+    subset keeps (numbers aside: the "1." of a numbered list becomes Word's numbering)."""
+    at = 0
+    for word in re.findall(r"\w+", source):
+        if word.isdigit():
+            continue
+        at = shown.find(word, at)
+        if at < 0:
+            return False
+        at += len(word)
+    return True
+
+
 def letters(text: str) -> str:
     """Only letters and digits, lower case: line breaks and hyphenation vanish."""
     return re.sub(r"[^0-9a-zäöüß]", "", text.lower())

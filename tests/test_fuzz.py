@@ -24,10 +24,11 @@ from markupsafe import escape
 from pipeline.build import render_all
 from pipeline.errors import DatenFehler
 from pipeline.kinds import build_context, template_for
+from pipeline.markup import Formatiert, formatiert, formatiert_inline, zeilen
 from pipeline.render import render_html
 from pipeline.validate import load_and_validate
 
-from .conftest import TEMPLATES, _paragraph_text
+from .conftest import TEMPLATES, _paragraph_text, words_in_order
 from .ooxml import validation_errors
 
 EXAMPLES = int(os.environ.get("RATSDOC_FUZZ_EXAMPLES", "300"))
@@ -145,11 +146,33 @@ FIELDS = [
         ("titel",), ("fakten", "ort"), ("hinweise", 0), ("absaetze", 0), ("kontaktzeile",))],
 ]
 
+# The fields that take the Markdown subset (README, "Formatted text").
+MARKDOWN = {
+    ("massnahmenkatalog.yaml", ("handlungsfelder", 0, "ziele", 0, "massnahmen", 0, "text")),
+    *[("vorlagen/bv.yaml", path) for path in (
+        ("beschlussvorschlag",), ("sachverhalt", 0), ("sachverhalt", 1, "liste", 0),
+        ("budget", 0), ("schluss", 0))],
+    ("vorlagen/zb.yaml", ("beschlussvorschlag",)), ("vorlagen/zb.yaml", ("abschnitte", 0, "text", 0)),
+    ("vorlagen/pt.yaml", ("absaetze", 0)),
+}
+
+
+def shows_formatting(filename: str, path: tuple, value: str) -> bool:
+    """The value uses the Markdown subset in a field that takes it: its marks are not shown."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return (filename, path) in MARKDOWN and any(
+        isinstance(shown, Formatiert)
+        for shown in (formatiert(value), formatiert_inline(value), *zeilen(value)))
+
+
 SPECIAL = [
     "", " ", "A & B <select> \"x\" 'y' „z“ → • € §", "\x01\x02", "Text\x0bmit\x0cSteuerzeichen",
     "\ufffe", "مرحبا بالعالم", "שלום עולם", "👩‍👩‍👧 🇩🇪 🧪", "{{ betreff }}", "{% if x %}", "{#",
     "Zeile 1\nZeile 2\n• Punkt\n→Fortschritt", "\t eingerückt \t", "x" * 10_000,
     "ümlaut ß ÄÖÜ", "\u200b\u200e\u202e umgedreht", "<w:t>xml</w:t>", "]]>", "\\n",
+    # the Markdown subset, and what only looks like it
+    "**fett** *kursiv*\n\n### Titel\n\n1. eins\n2. zwei\n\n| x | y |\n|---|--:|\n| 1 | 2 |",
+    "- **<w:p/> & ]]>**\n- *\ue0000\ue001*", "Bürger*innen # 5 * 3 | x", "# h1\n* stern\n3. drei",
 ]
 texts = st.one_of(
     st.sampled_from(SPECIAL),
@@ -218,10 +241,17 @@ def test_any_text_gives_a_valid_document_or_a_clean_error(field, value, tmp_path
         target.write_bytes(data)
         assert validation_errors(target) == [], (name, value)
         text = document_text(data)
+        if shows_formatting(filename, path, value):
+            assert words_in_order("\n".join(normalised(value)), text), (name, path, value)
+            event("Markdown")
+            continue
         for line in normalised(value):
             assert line in text, (name, path, line)
     if "pt" in rendered:  # the Pressetext's web page shows the value too, escaped
         page = render_html(template_for("pt", daten, folder / "templates").with_suffix(".html"),
                            build_context("pt", daten)).decode("utf-8")
         shown = value.replace("\r\n", "\n").replace("\r", "\n")  # as for the docx
-        assert str(escape(shown)) in page, (path, value)
+        if shows_formatting(filename, path, value):
+            assert words_in_order(str(escape(shown)), page), (path, value)
+        else:
+            assert str(escape(shown)) in page, (path, value)

@@ -72,12 +72,52 @@ NUMBERING = f"""<w:numbering {nsdecls('w')}>
     <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="%2."/>
       <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="851" w:hanging="425"/></w:pPr></w:lvl>
   </w:abstractNum>
+  <w:abstractNum w:abstractNumId="6">
+    <w:multiLevelType w:val="multilevel"/>
+    <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/>
+      <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="426" w:hanging="426"/></w:pPr></w:lvl>
+    <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="%2."/>
+      <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="851" w:hanging="425"/></w:pPr></w:lvl>
+  </w:abstractNum>
+  <w:abstractNum w:abstractNumId="7">
+    <w:multiLevelType w:val="multilevel"/>
+    <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="bullet"/><w:lvlText w:val="•"/>
+      <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="227" w:hanging="227"/></w:pPr>
+      <w:rPr><w:rFonts w:ascii="{FONT}" w:hAnsi="{FONT}"/></w:rPr></w:lvl>
+    <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="bullet"/><w:lvlText w:val="–"/>
+      <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="454" w:hanging="227"/></w:pPr>
+      <w:rPr><w:rFonts w:ascii="{FONT}" w:hAnsi="{FONT}"/></w:rPr></w:lvl>
+  </w:abstractNum>
+  <w:abstractNum w:abstractNumId="8">
+    <w:multiLevelType w:val="multilevel"/>
+    <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/>
+      <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="284" w:hanging="284"/></w:pPr></w:lvl>
+    <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="%2."/>
+      <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="567" w:hanging="283"/></w:pPr></w:lvl>
+  </w:abstractNum>
   <w:num w:numId="1"><w:abstractNumId w:val="1"/></w:num>
   <w:num w:numId="2"><w:abstractNumId w:val="2"/></w:num>
   <w:num w:numId="3"><w:abstractNumId w:val="3"/></w:num>
   <w:num w:numId="4"><w:abstractNumId w:val="4"/></w:num>
   <w:num w:numId="5"><w:abstractNumId w:val="5"/></w:num>
+  <w:num w:numId="6"><w:abstractNumId w:val="6"/></w:num>
+  <w:num w:numId="7"><w:abstractNumId w:val="7"/></w:num>
+  <w:num w:numId="8"><w:abstractNumId w:val="8"/></w:num>
 </w:numbering>"""
+
+# The table style of tables written in Markdown (pipeline/markup_docx.py): grey rules, a shaded
+# bold header row.
+TEXTTABELLE = f"""<w:tblPr {nsdecls('w')}><w:tblInd w:w="0" w:type="dxa"/><w:tblBorders>
+  <w:top w:val="single" w:sz="4" w:space="0" w:color="808080"/>
+  <w:left w:val="single" w:sz="4" w:space="0" w:color="808080"/>
+  <w:bottom w:val="single" w:sz="4" w:space="0" w:color="808080"/>
+  <w:right w:val="single" w:sz="4" w:space="0" w:color="808080"/>
+  <w:insideH w:val="single" w:sz="4" w:space="0" w:color="808080"/>
+  <w:insideV w:val="single" w:sz="4" w:space="0" w:color="808080"/></w:tblBorders>
+  <w:tblCellMar><w:top w:w="28" w:type="dxa"/><w:left w:w="108" w:type="dxa"/>
+  <w:bottom w:w="28" w:type="dxa"/><w:right w:w="108" w:type="dxa"/></w:tblCellMar></w:tblPr>"""
+TEXTTABELLE_KOPF = f"""<w:tblStylePr {nsdecls('w')} w:type="firstRow"><w:rPr><w:b/></w:rPr>
+  <w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="{GREY}"/></w:tcPr></w:tblStylePr>"""
 
 
 # --- document set-up ---------------------------------------------------------------------------
@@ -177,6 +217,23 @@ def _styles(doc: Document) -> None:
         ppr.insert(0, parse_xml(
             f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/>'
             "</w:numPr>"))
+    # Formatted text (Markdown) in the papers: ### headings, numbered lists, lists and
+    # numbered lists in table cells, tables.
+    heading = paragraph_style("Zwischenüberschrift", bold=True, italic=True, before=9, after=3,
+                              keep_next=True)
+    heading.next_paragraph_style = styles["Normal"]
+    for name, num_id, base, after in (("Nummerierung", "6", "Normal", 3),
+                                      ("Tabelle Aufzählung", "7", "Tabellentext", None),
+                                      ("Tabelle Nummerierung", "8", "Tabellentext", None)):
+        style = paragraph_style(name, after=after, base=base)
+        style.element.get_or_add_pPr().insert(0, parse_xml(
+            f'<w:numPr {nsdecls("w")}><w:ilvl w:val="0"/><w:numId w:val="{num_id}"/></w:numPr>'))
+    table_style = styles.add_style("Texttabelle", WD_STYLE_TYPE.TABLE)
+    table_style.base_style = styles["Normal Table"]
+    table_style.quick_style = True
+    table_style.paragraph_format.space_after = Pt(0)
+    table_style.element.append(parse_xml(TEXTTABELLE))
+    table_style.element.append(parse_xml(TEXTTABELLE_KOPF))
     paragraph_style("Kopfzeile Name", size=12, bold=True, after=0, base="Normal")
     paragraph_style("Kopfzeile Amt", size=9, color="404040", after=0, base="Normal")
     paragraph_style("Fußzeile", size=8, color="404040", after=0, base="Normal")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..context import KOERPERSCHAFT_FELDER, datum, koerperschaft, lines
 from ..kategorien import KATEGORIEN, Kategorie
 from ..load import KATALOG_DATEI
+from ..markup import Formatiert, zeilen
 from ..model import Katalog, Massnahme
 from . import Kind, Vergleichseintrag, info, register
 
@@ -134,7 +135,9 @@ def check_katalog(katalog: Katalog, quelle: Quelle) -> list[Problem]:
 
 
 def _zeile(text: str) -> dict[str, str]:
-    if text.startswith("•"):
+    if isinstance(text, Formatiert) and text.ist_block:
+        art = "absatz"  # a heading, list or table in Markdown: its own paragraphs
+    elif text.startswith("•"):
         art = "punkt"
     elif text.startswith("→"):
         art = "fortschritt"
@@ -148,7 +151,7 @@ def massnahme(m: Massnahme) -> dict[str, Any]:
     assert kategorie is not None  # guaranteed by check_katalog
     return {
         "nr": str(m.nr),
-        "zeilen": [_zeile(t) for t in m.text.split("\n")],
+        "zeilen": [_zeile(t) for t in zeilen(m.text)],
         "akteure": m.akteure,
         "status": m.status,
         "kategorie": KATEGORIEN[kategorie].bezeichnung,

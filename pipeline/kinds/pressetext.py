@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..context import KOERPERSCHAFT_FELDER, datum, koerperschaft
+from ..markup import formatiert
 from ..model import Pressetext, einsetzen, platzhalter_probleme
 from . import Kind, info, kind_of, register
 
@@ -56,9 +57,9 @@ class PressetextKind(Kind):
             "koerperschaft": koerperschaft(daten.stile[doc.stil]),
             "titel": doc.titel,
             "datum": datum(doc.datum) if doc.datum else "",
-            "vorspann": fill(doc.vorspann),
+            "vorspann": formatiert(fill(doc.vorspann)),
             "hinweise": doc.hinweise,
-            "absaetze": [fill(a) for a in doc.absaetze],
+            "absaetze": [formatiert(fill(a)) for a in doc.absaetze],
             "kontaktzeile": fill(doc.kontaktzeile),
         }
 

@@ -9,6 +9,7 @@ from ..context import KOPF_FELDER, Bild, block_felder, blocks, datum
 from ..errors import display_path
 from ..kategorien import KATEGORIEN, Kategorie
 from ..load import KATALOG_DATEI
+from ..markup import formatiert_inline
 from ..model import Massnahme, Zwischenbericht
 from . import VorlageMitKopf, as_of, info, register
 from .massnahmenkatalog import balkendiagramm, statistik
@@ -120,7 +121,7 @@ class ZwischenberichtKind(VorlageMitKopf):
 
 
 def _kurz(m: Massnahme) -> dict[str, str]:
-    return {"nr": str(m.nr), "text": m.text.split("\n")[0], "status": m.status}
+    return {"nr": str(m.nr), "text": formatiert_inline(m.text.split("\n")[0]), "status": m.status}
 
 
 def vorheriger_stichtag(doc: Zwischenbericht, daten: Daten) -> dt.date | None:
