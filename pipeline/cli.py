@@ -99,25 +99,15 @@ def build(namen: tuple[str, ...], daten: Path, vorlagen: Path, ausgabe: Path, pd
       ratsdoc build --pdf
       ratsdoc build massnahmenkatalog --ausgabe /tmp/papiere
     """
+    from .build import bericht_zeilen
     from .build import build as run_build
-    from .record import german_time
 
     bericht = run_build(daten, ausgabe, vorlagen, namen, pdf=pdf)
-    for note in bericht.hinweise:
-        click.echo(f"Hinweis: {note}")
-    for result in bericht.ergebnisse:
-        if result.festgeschrieben is not None:
-            click.echo(f"festgeschrieben: {result.name} (eingereicht am "
-                       f"{german_time(result.festgeschrieben)})")
-            continue
-        state = "geschrieben" if result.geaendert else "unverändert"
-        click.echo(f"{state}: {display_path(result.pfad)}")
-        for path in result.weitere:
-            click.echo(f"geschrieben: {display_path(path)}")
-        if result.archiviert is not None:
-            click.echo(f"archiviert: {display_path(ausgabe / 'archiv' / result.archiviert.docx)} "
-                       f"(Version {result.archiviert.version})")
-    _warn(bericht.warnungen)
+    for kind, text in bericht_zeilen(bericht, ausgabe):
+        if kind == "warnung":
+            click.echo(f"Warnung: {text}", err=True)
+        else:
+            click.echo(f"{'Hinweis' if kind == 'hinweis' else kind}: {text}")
 
 
 def _warn(warnungen: list[str]) -> None:
@@ -166,19 +156,15 @@ def einreichen(name: str, neufassung: bool, daten: Path, vorlagen: Path, ausgabe
       ratsdoc build integrationsplan-2020 && ratsdoc einreichen integrationsplan-2020
       ratsdoc einreichen integrationsplan-2020 --neufassung
     """
-    from .archive import file_hashes
-    from .build import document_names, input_files
-    from .record import german_time, revise, submit
-    from .validate import load_and_validate
+    from .record import einreichen as submit
+    from .record import german_time, neufassung_beginnen
 
-    geladen = load_and_validate(daten, vorlagen)
-    document_names(geladen, (name,))
     if neufassung:
-        fassung = revise(name, ausgabe)
+        fassung = neufassung_beginnen(name, daten, vorlagen, ausgabe)
         click.echo(f"Neufassung ({fassung}. Fassung) von „{name}“ begonnen; „ratsdoc build "
                    f"{name}“ erzeugt sie, „ratsdoc einreichen {name}“ reicht sie ein.")
         return
-    done = submit(name, geladen, ausgabe, file_hashes(input_files(name, geladen, vorlagen)))
+    done = submit(name, daten, vorlagen, ausgabe)
     click.echo(f"eingereicht: {name} Version v{done.version} am {german_time(done.zeit)}; sie "
                "wird nicht mehr verändert.")
 
@@ -353,20 +339,12 @@ def vergleich(dokument: str, version_a: str, version_b: str, daten: Path, vorlag
     Beispiel:
       ratsdoc archiv vergleich massnahmenkatalog v1 v2
     """
-    from .archive import Archiv
-    from .build import document_names
-    from .compare import compare
-    from .context import koerperschaft
+    from .compare import aenderungsuebersicht
     from .output import build_lock, write_atomic
-    from .validate import load_and_validate
 
-    geladen = load_and_validate(daten, vorlagen)
-    document_names(geladen, (dokument,))
-    archive = Archiv.open(ausgabe)
-    alt, neu = (archive.find(dokument, _version_number(v)) for v in (version_a, version_b))
-    template = vorlagen / geladen.dokumente[dokument].stil / "aenderungsuebersicht.docx"
-    data = compare(archive, alt, neu, template, koerperschaft(geladen.stil_of(dokument)))
-    target = ausgabe / f"{dokument}_aenderungen_v{alt.version}_v{neu.version}.docx"
+    name, data = aenderungsuebersicht(daten, vorlagen, ausgabe, dokument,
+                                      _version_number(version_a), _version_number(version_b))
+    target = ausgabe / name
     with build_lock(ausgabe):
         write_atomic(target, data)
     click.echo(f"geschrieben: {display_path(target)}")
