@@ -226,8 +226,8 @@ def pruefen(ausgabe: Path) -> None:
     if problems:
         raise ArchivFehler("\n".join([f"{len(problems)} Datei(en) im Archiv fehlen oder wurden "
                                        "verändert:", *problems]))
-    count = sum(1 + (v.pdf is not None) + (v.daten is not None) for v in archive.versionen)
-    click.echo(f"Archiv in Ordnung: {len(archive.versionen)} Versionen, {count} Dateien geprüft.")
+    click.echo(f"Archiv in Ordnung: {len(archive.versionen)} Versionen, "
+               f"{archive.anzahl_dateien()} Dateien geprüft.")
 
 
 erzwingen_option = click.option(
@@ -561,3 +561,81 @@ def massnahme_neu(handlungsfeld: str, ziel: str, text: str, akteure: str, status
     number = add_measure(daten, handlungsfeld, ziel, text, akteure, status_text, when,
                          Kategorie(kategorie) if kategorie else None)
     click.echo(f"Maßnahme {number} angelegt ({when:%d.%m.%Y}).")
+
+
+benutzer_option = click.option(
+    "--benutzer", "benutzer_datei", type=click.Path(path_type=Path, dir_okay=False),
+    help="Datei der Benutzer (Vorgabe: ratsdoc-benutzer.json neben dem Datenordner).")
+
+
+@main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@daten_option
+@vorlagen_option
+@ausgabe_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Adresse, auf der die Seite erreichbar ist; eine andere als 127.0.0.1 nur mit "
+              "eingerichteten Benutzern.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="Port (0: ein freier).")
+@benutzer_option
+def web(daten: Path, vorlagen: Path, ausgabe: Path, host: str, port: int,
+        benutzer_datei: Path | None) -> None:
+    """Startet die Webseite für die Sachbearbeitung (im Browser: http://127.0.0.1:8080/).
+
+    Übersicht, Maßnahmenkatalog, Vorlagen und Archiv, mit denselben Prüfungen wie die Befehle.
+    Auf 127.0.0.1 (nur dieser Rechner) ohne Anmeldung, solange keine Benutzer eingerichtet
+    sind; auf jeder anderen Adresse nur mit Benutzern (ratsdoc benutzer neu).
+
+    \b
+    Beispiele:
+      ratsdoc web
+      ratsdoc web --host 0.0.0.0 --port 8080
+    """
+    from .web import check_start, create_app, serve
+
+    users_file = check_start(host, daten, benutzer_datei)
+    serve(create_app(daten, vorlagen, ausgabe, users_file), host, port, echo=click.echo)
+
+
+@main.group(context_settings=CONTEXT, options_metavar="[OPTIONEN]",
+            subcommand_metavar="BEFEHL [ARGUMENTE]...")
+def benutzer() -> None:
+    """Benutzer der Webseite (ratsdoc web) einrichten.
+
+    \b
+    Beispiel:
+      ratsdoc benutzer neu mueller --rolle bearbeiten
+    """
+
+
+@benutzer.command("neu", context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("name")
+@click.option("--rolle", required=True, type=click.Choice(["lesen", "bearbeiten"]),
+              help="lesen: ansehen und herunterladen; bearbeiten: auch ändern, erzeugen, einreichen.")
+@click.option("--passwort-stdin", is_flag=True,
+              help="Das Passwort aus der Standardeingabe lesen (erste Zeile), statt es abzufragen.")
+@benutzer_option
+@daten_option
+def benutzer_neu(name: str, rolle: str, passwort_stdin: bool, benutzer_datei: Path | None,
+                 daten: Path) -> None:
+    """Richtet einen Benutzer ein (oder setzt Rolle und Passwort eines vorhandenen neu).
+
+    Gespeichert wird nur ein argon2-Hash des Passworts, in einer Datei neben dem Datenordner
+    (nicht im Datenordner, nicht in git).
+
+    \b
+    Beispiele:
+      ratsdoc benutzer neu mueller --rolle bearbeiten
+      echo "geheimes Passwort" | ratsdoc benutzer neu gast --rolle lesen --passwort-stdin
+    """
+    from .web.users import add_user, default_users_file
+
+    path = benutzer_datei or default_users_file(daten)
+    if passwort_stdin:
+        passwort = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        passwort = click.prompt("Passwort", hide_input=True,
+                                confirmation_prompt="Passwort wiederholen")
+    new = add_user(path, name, rolle, passwort)
+    click.echo(f"Benutzer „{name}“ {'angelegt' if new else 'geändert'} (Rolle {rolle}) in "
+               f"{display_path(path)}.")

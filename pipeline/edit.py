@@ -13,6 +13,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import DatenFehler, Konflikt, Problem, display_path, os_fehlertext
 from .kategorien import KATEGORIEN
@@ -551,7 +552,7 @@ def field_text(value: object) -> str | None:
 def text_blocks(text: str) -> list[object]:
     """Form text back to a list: paragraphs, bullet lists, headings (the inverse of field_text)."""
     blocks: list[object] = []
-    for chunk in re.split(r"\n[ \t]*\n", _clean(text)):
+    for chunk in re.split(r"\n[ \t]*\n", form_text(text)):
         chunk = chunk.strip("\n")
         if not chunk.strip():
             continue
@@ -570,7 +571,7 @@ def text_blocks(text: str) -> list[object]:
     return blocks
 
 
-def _clean(text: str) -> str:
+def form_text(text: str) -> str:
     """Form text as browsers send it: CR LF line ends, trailing blanks."""
     lines = _normalised(text).split("\n")
     return "\n".join(line.rstrip() for line in lines).strip("\n")
@@ -622,8 +623,8 @@ def _set_fields(ordner: Path, name: str, changes: dict[str, str], erwartet: str 
     if fixed:
         raise DatenFehler([Problem(shown, 0, key, "lässt sich nur in der Datei selbst "
                                    "bearbeiten") for key in fixed])
-    wanted = {key: _clean(value) for key, value in changes.items()}
-    changed = [key for key in changes if _clean(current[key] or "") != wanted[key]]
+    wanted = {key: form_text(value) for key, value in changes.items()}
+    changed = [key for key in changes if form_text(current[key] or "") != wanted[key]]
     if not changed:
         return []
     yaml = _round_trip_yaml()
@@ -637,7 +638,8 @@ def _set_fields(ordner: Path, name: str, changes: dict[str, str], erwartet: str 
             matcher = difflib.SequenceMatcher(a=old_texts, b=new_texts, autojunk=False)
             # What follows the list (a blank line, a comment) belongs to its last entry, whichever
             # that is afterwards: an entry appended comes before it, not after.
-            tail = old.ca.items.pop(len(old) - 1, None) if old else None
+            comments: Any = old  # a CommentedSeq
+            tail = comments.ca.items.pop(len(old) - 1, None) if old else None
             # From the end, so that the positions of earlier operations stay valid.
             for op, a1, a2, b1, b2 in reversed(matcher.get_opcodes()):
                 if op == "equal":
@@ -647,7 +649,7 @@ def _set_fields(ordner: Path, name: str, changes: dict[str, str], erwartet: str 
                 for offset, item in enumerate(new[b1:b2]):
                     old.insert(a1 + offset, _als_yaml(item))
             if tail is not None and old:
-                old.ca.items[len(old) - 1] = tail
+                comments.ca.items[len(old) - 1] = tail
         else:
             document[key] = _als_text(wanted[key])
     buffer = io.StringIO()
