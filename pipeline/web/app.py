@@ -52,14 +52,17 @@ class Einstellungen:
     vorlagen: Path
     ausgabe: Path
     users_file: Path | None
+    pdf: bool | None = None  # None: when LibreOffice is installed
 
 
-def create_app(daten: Path, vorlagen: Path, ausgabe: Path, users_file: Path | None = None) -> Flask:
+def create_app(daten: Path, vorlagen: Path, ausgabe: Path, users_file: Path | None = None,
+               pdf: bool | None = None) -> Flask:
     """The web application over a data folder, a templates folder and an output folder.
 
     With a users file that holds users, every page needs a login; without one (only allowed on
     a loopback address, see `check_start`) everyone on this computer may edit, and the history
-    records the operating system's user name.
+    records the operating system's user name. `pdf`: whether „Dokumente erzeugen“ also writes
+    PDF/A (None: when LibreOffice is installed).
     """
     app = Flask(__name__)
     app.config.update(
@@ -69,7 +72,7 @@ def create_app(daten: Path, vorlagen: Path, ausgabe: Path, users_file: Path | No
         SESSION_COOKIE_SAMESITE="Strict",
         MAX_CONTENT_LENGTH=2_000_000,
         RATSDOC=Einstellungen(Path(daten), Path(vorlagen), Path(ausgabe),
-                              Path(users_file) if users_file else None),
+                              Path(users_file) if users_file else None, pdf),
     )
     app.jinja_env.autoescape = True
     app.jinja_env.globals.update(KATEGORIEN=KATEGORIEN, csrf_token=_csrf_token)
@@ -315,7 +318,7 @@ def _routes(app: Flask) -> None:
 
         _darf_bearbeiten()
         cfg = _cfg()
-        pdf = _libreoffice()
+        pdf = _libreoffice() if cfg.pdf is None else cfg.pdf
         try:
             bericht = build(cfg.daten, cfg.ausgabe, cfg.vorlagen, pdf=pdf)
         except RatsdocError as exc:
@@ -324,9 +327,11 @@ def _routes(app: Flask) -> None:
 
     @app.get("/ausgabe/<datei>")
     def ausgabe_datei(datei: str):
+        if not DATEI.fullmatch(datei):  # first: no separator, no dot-dot, no NUL reaches a path
+            abort(404)
         folder = _cfg().ausgabe.resolve()
         path = (folder / datei).resolve()
-        if not DATEI.fullmatch(datei) or path.parent != folder or not path.is_file():
+        if path.parent != folder or not path.is_file():
             abort(404)
         return send_file(path, as_attachment=True, download_name=datei)
 
@@ -416,10 +421,11 @@ def _routes(app: Flask) -> None:
     def archiv_datei(dokument: str, datei: str):
         from ..archive import Archiv
 
+        if not DATEI.fullmatch(datei) or not DATEI.fullmatch(f"{dokument}.docx"):
+            abort(404)
         archive = Archiv.open(_cfg().ausgabe)
         relative = f"{dokument}/{datei}"
-        named = {p for v in archive.versionen for p in v.dateien()}
-        if relative not in named or not DATEI.fullmatch(datei):
+        if relative not in {p for v in archive.versionen for p in v.dateien()}:
             abort(404)
         path = (archive.ordner / relative).resolve()
         if not path.is_relative_to(archive.ordner.resolve()) or not path.is_file():
@@ -626,6 +632,9 @@ def _vorlage_page(name: str):
                     done = einreichen(name, cfg.daten, cfg.vorlagen, cfg.ausgabe)
                 except RatsdocError as exc:
                     allgemein = _fehlerzeilen(exc)
+                    if "ratsdoc build" in exc.format_message():
+                        allgemein.append("Auf dieser Seite heißt das: Übersicht → „Dokumente "
+                                         "erzeugen“.")
                     status = 422
                 else:
                     flash(f"eingereicht: {name} Version v{done.version} am "
