@@ -522,7 +522,8 @@ def _massnahme_page(nr: int):
                     KATEGORIEN[kategorie].bezeichnung if kategorie else "automatisch"),
                         "text": measure.text}
                 labels = {"status": "Status", "kategorie": "Kategorie", "text": "Maßnahme"}
-                konflikt = [(labels[k], mine[k], v) for k, v in exc.aktuell.items()]
+                konflikt = [(labels[k], mine[k], v) for k, v in exc.aktuell.items()
+                            if k == "status" or mine[k] != v]
                 _, _, measure = _find_measure(nr)
                 stand = massnahme_stand(measure)
                 status = 409
