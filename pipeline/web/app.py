@@ -34,6 +34,7 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..errors import DatenFehler, Konflikt, Problem, RatsdocError, display_path
@@ -159,14 +160,16 @@ def _headers(response: Response) -> Response:
 def _error_page(error) -> tuple[str, int]:
     code = getattr(error, "code", 500) or 500
     titles = {403: "Nicht erlaubt", 404: "Nicht gefunden", 405: "Nicht erlaubt",
-              413: "Zu groß", 500: "Interner Fehler"}
+              413: "Zu groß", 500: "Fehler"}
     texts = {404: "Diese Seite oder Datei gibt es nicht.",
              405: "Diese Adresse nimmt diese Art von Anfrage nicht an.",
              413: "Die gesendeten Daten sind zu groß.",
              500: "Ein unerwarteter Fehler ist aufgetreten; es wurde nichts geändert, was nicht "
                   "schon gemeldet wurde."}
     description = getattr(error, "description", "")
-    text = description if code == 403 and description else texts.get(code, description)
+    default = type(error).description if isinstance(error, HTTPException) else ""
+    # Our own abort(…, German text) says more than the general text; werkzeug's are English.
+    text = description if description and description != default else texts.get(code, "")
     return render_template("fehler.html", titel=titles.get(code, "Fehler"), text=text), code
 
 
@@ -467,7 +470,7 @@ def _uebersicht_page(zeilen: list[tuple[str, str]] | None = None, fehler: list[s
             })
     return render_template("uebersicht.html", papiere=papiere, datenfehler=datenfehler,
                            zeilen=zeilen, fehler=fehler or [], mit_pdf=mit_pdf,
-                           libreoffice=_libreoffice()), status
+                           libreoffice=_libreoffice() if cfg.pdf is None else cfg.pdf), status
 
 
 def _find_measure(nr: int):
