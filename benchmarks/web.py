@@ -80,7 +80,7 @@ def main() -> None:
                     assert "gespeichert" in response.read().decode("utf-8")
 
             saves.append(timed(save))
-        server.close()
+        # the server thread is a daemon: it ends with this process
 
     all_pages = [t for times in results.values() for t in times]
     print(f"Runden: {rounds} je Seite; Median in Millisekunden\n")

@@ -52,7 +52,22 @@ def served(daten: Path, ausgabe: Path, users_file: Path | None = None,
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
+        stop(server, thread)
+
+
+def stop(server, thread: threading.Thread) -> None:
+    """Stop waitress from inside its own loop: requests finished, sockets closed, loop ended."""
+
+    def close_all() -> None:
+        server.task_dispatcher.shutdown(timeout=10)
+        for channel in list(server._map.values()):
+            if channel is not server.trigger:
+                channel.close()
+        server.trigger.close()
+
+    server.trigger.pull_trigger(close_all)
+    thread.join(timeout=15)
+    assert not thread.is_alive(), "der Server hat nicht angehalten"
 
 
 class Client:
