@@ -369,6 +369,10 @@ class Archiv:
                                     "(fremde oder nachträglich abgelegte Datei)")
         return problems, notes
 
+    def anzahl_dateien(self) -> int:
+        """How many files the versions hold (docx, PDF, data snapshot)."""
+        return sum(len(v.dateien()) for v in self.versionen)
+
     def require_intact(self) -> None:
         """Refuse to file new versions into an archive that does not add up."""
         problems, _ = self.check(contents=False)

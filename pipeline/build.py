@@ -142,6 +142,15 @@ def check(daten_ordner: Path, templates: Path, ausgabe: Path) -> tuple[list[str]
     return names, warnings(daten, templates, archiv, names)
 
 
+def preview(daten_ordner: Path, templates: Path, ausgabe: Path, name: str) -> bytes:
+    """One document rendered in memory as `build` would render it now; nothing is written."""
+    daten = load_and_validate(daten_ordner, templates)
+    document_names(daten, (name,))
+    archiv = Archiv.open(ausgabe)
+    daten.fassungen = {name: archiv.einreichung(name).fassung}
+    return render_all(daten, templates, [name])[name]
+
+
 @dataclass
 class Bericht:
     """What a build did, document by document, and what the clerk should look at."""
@@ -217,6 +226,30 @@ def build(daten_ordner: Path, ausgabe: Path, templates: Path, requested: tuple[s
             entry |= {"schluessel": keys[name], "sha256": _sha(data)}
         write_atomic(ausgabe / CACHE_NAME, json.dumps(cache, indent=1).encode("utf-8"))
     return bericht
+
+
+def bericht_zeilen(bericht: Bericht, ausgabe: Path) -> list[tuple[str, str]]:
+    """What a build did, line by line as the clerk reads it: (kind of line, German text).
+
+    The kinds: "hinweis", "festgeschrieben", "geschrieben", "unverändert", "archiviert",
+    "warnung". `ratsdoc build` prints them; the web page lists them.
+    """
+    from .record import german_time
+
+    lines = [("hinweis", note) for note in bericht.hinweise]
+    for result in bericht.ergebnisse:
+        if result.festgeschrieben is not None:
+            lines.append(("festgeschrieben", f"{result.name} (eingereicht am "
+                                             f"{german_time(result.festgeschrieben)})"))
+            continue
+        state = "geschrieben" if result.geaendert else "unverändert"
+        lines.append((state, display_path(result.pfad)))
+        lines += [("geschrieben", display_path(path)) for path in result.weitere]
+        if result.archiviert is not None:
+            lines.append(("archiviert", f"{display_path(ausgabe / 'archiv' / result.archiviert.docx)}"
+                                        f" (Version {result.archiviert.version})"))
+    lines += [("warnung", warning) for warning in bericht.warnungen]
+    return lines
 
 
 def warnings(daten: Daten, templates: Path, archiv: Archiv, names: list[str]) -> list[str]:

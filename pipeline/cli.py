@@ -100,25 +100,15 @@ def build(namen: tuple[str, ...], daten: Path, vorlagen: Path, ausgabe: Path, pd
       ratsdoc build --pdf
       ratsdoc build massnahmenkatalog --ausgabe /tmp/papiere
     """
+    from .build import bericht_zeilen
     from .build import build as run_build
-    from .record import german_time
 
     bericht = run_build(daten, ausgabe, vorlagen, namen, pdf=pdf)
-    for note in bericht.hinweise:
-        click.echo(f"Hinweis: {note}")
-    for result in bericht.ergebnisse:
-        if result.festgeschrieben is not None:
-            click.echo(f"festgeschrieben: {result.name} (eingereicht am "
-                       f"{german_time(result.festgeschrieben)})")
-            continue
-        state = "geschrieben" if result.geaendert else "unverändert"
-        click.echo(f"{state}: {display_path(result.pfad)}")
-        for path in result.weitere:
-            click.echo(f"geschrieben: {display_path(path)}")
-        if result.archiviert is not None:
-            click.echo(f"archiviert: {display_path(ausgabe / 'archiv' / result.archiviert.docx)} "
-                       f"(Version {result.archiviert.version})")
-    _warn(bericht.warnungen)
+    for kind, text in bericht_zeilen(bericht, ausgabe):
+        if kind == "warnung":
+            click.echo(f"Warnung: {text}", err=True)
+        else:
+            click.echo(f"{'Hinweis' if kind == 'hinweis' else kind}: {text}")
 
 
 def _warn(warnungen: list[str]) -> None:
@@ -167,19 +157,15 @@ def einreichen(name: str, neufassung: bool, daten: Path, vorlagen: Path, ausgabe
       ratsdoc build integrationsplan-2020 && ratsdoc einreichen integrationsplan-2020
       ratsdoc einreichen integrationsplan-2020 --neufassung
     """
-    from .archive import file_hashes
-    from .build import document_names, input_files
-    from .record import german_time, revise, submit
-    from .validate import load_and_validate
+    from .record import einreichen as submit
+    from .record import german_time, neufassung_beginnen
 
-    geladen = load_and_validate(daten, vorlagen)
-    document_names(geladen, (name,))
     if neufassung:
-        fassung = revise(name, ausgabe)
+        fassung = neufassung_beginnen(name, daten, vorlagen, ausgabe)
         click.echo(f"Neufassung ({fassung}. Fassung) von „{name}“ begonnen; „ratsdoc build "
                    f"{name}“ erzeugt sie, „ratsdoc einreichen {name}“ reicht sie ein.")
         return
-    done = submit(name, geladen, ausgabe, file_hashes(input_files(name, geladen, vorlagen)))
+    done = submit(name, daten, vorlagen, ausgabe)
     click.echo(f"eingereicht: {name} Version v{done.version} am {german_time(done.zeit)}; sie "
                "wird nicht mehr verändert.")
 
@@ -241,8 +227,8 @@ def pruefen(ausgabe: Path) -> None:
     if problems:
         raise ArchivFehler("\n".join([f"{len(problems)} Datei(en) im Archiv fehlen oder wurden "
                                        "verändert:", *problems]))
-    count = sum(1 + (v.pdf is not None) + (v.daten is not None) for v in archive.versionen)
-    click.echo(f"Archiv in Ordnung: {len(archive.versionen)} Versionen, {count} Dateien geprüft.")
+    click.echo(f"Archiv in Ordnung: {len(archive.versionen)} Versionen, "
+               f"{archive.anzahl_dateien()} Dateien geprüft.")
 
 
 erzwingen_option = click.option(
@@ -464,20 +450,12 @@ def vergleich(dokument: str, version_a: str, version_b: str, daten: Path, vorlag
     Beispiel:
       ratsdoc archiv vergleich massnahmenkatalog v1 v2
     """
-    from .archive import Archiv
-    from .build import document_names
-    from .compare import compare
-    from .context import koerperschaft
+    from .compare import aenderungsuebersicht
     from .output import build_lock, write_atomic
-    from .validate import load_and_validate
 
-    geladen = load_and_validate(daten, vorlagen)
-    document_names(geladen, (dokument,))
-    archive = Archiv.open(ausgabe)
-    alt, neu = (archive.find(dokument, _version_number(v)) for v in (version_a, version_b))
-    template = vorlagen / geladen.dokumente[dokument].stil / "aenderungsuebersicht.docx"
-    data = compare(archive, alt, neu, template, koerperschaft(geladen.stil_of(dokument)))
-    target = ausgabe / f"{dokument}_aenderungen_v{alt.version}_v{neu.version}.docx"
+    name, data = aenderungsuebersicht(daten, vorlagen, ausgabe, dokument,
+                                      _version_number(version_a), _version_number(version_b))
+    target = ausgabe / name
     with build_lock(ausgabe):
         write_atomic(target, data)
     click.echo(f"geschrieben: {display_path(target)}")
@@ -726,3 +704,81 @@ def massnahme_neu(handlungsfeld: str, ziel: str, text: str, akteure: str, status
     number = add_measure(daten, handlungsfeld, ziel, text, akteure, status_text, when,
                          Kategorie(kategorie) if kategorie else None)
     click.echo(f"Maßnahme {number} angelegt ({when:%d.%m.%Y}).")
+
+
+benutzer_option = click.option(
+    "--benutzer", "benutzer_datei", type=click.Path(path_type=Path, dir_okay=False),
+    help="Datei der Benutzer (Vorgabe: ratsdoc-benutzer.json neben dem Datenordner).")
+
+
+@main.command(context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@daten_option
+@vorlagen_option
+@ausgabe_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Adresse, auf der die Seite erreichbar ist; eine andere als 127.0.0.1 nur mit "
+              "eingerichteten Benutzern.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="Port (0: ein freier).")
+@benutzer_option
+def web(daten: Path, vorlagen: Path, ausgabe: Path, host: str, port: int,
+        benutzer_datei: Path | None) -> None:
+    """Startet die Webseite für die Sachbearbeitung (im Browser: http://127.0.0.1:8080/).
+
+    Übersicht, Maßnahmenkatalog, Vorlagen und Archiv, mit denselben Prüfungen wie die Befehle.
+    Auf 127.0.0.1 (nur dieser Rechner) ohne Anmeldung, solange keine Benutzer eingerichtet
+    sind; auf jeder anderen Adresse nur mit Benutzern (ratsdoc benutzer neu).
+
+    \b
+    Beispiele:
+      ratsdoc web
+      ratsdoc web --host 0.0.0.0 --port 8080
+    """
+    from .web import check_start, create_app, serve
+
+    users_file = check_start(host, daten, benutzer_datei)
+    serve(create_app(daten, vorlagen, ausgabe, users_file), host, port, echo=click.echo)
+
+
+@main.group(context_settings=CONTEXT, options_metavar="[OPTIONEN]",
+            subcommand_metavar="BEFEHL [ARGUMENTE]...")
+def benutzer() -> None:
+    """Benutzer der Webseite (ratsdoc web) einrichten.
+
+    \b
+    Beispiel:
+      ratsdoc benutzer neu mueller --rolle bearbeiten
+    """
+
+
+@benutzer.command("neu", context_settings=CONTEXT, options_metavar="[OPTIONEN]")
+@click.argument("name")
+@click.option("--rolle", required=True, type=click.Choice(["lesen", "bearbeiten"]),
+              help="lesen: ansehen und herunterladen; bearbeiten: auch ändern, erzeugen, einreichen.")
+@click.option("--passwort-stdin", is_flag=True,
+              help="Das Passwort aus der Standardeingabe lesen (erste Zeile), statt es abzufragen.")
+@benutzer_option
+@daten_option
+def benutzer_neu(name: str, rolle: str, passwort_stdin: bool, benutzer_datei: Path | None,
+                 daten: Path) -> None:
+    """Richtet einen Benutzer ein (oder setzt Rolle und Passwort eines vorhandenen neu).
+
+    Gespeichert wird nur ein argon2-Hash des Passworts, in einer Datei neben dem Datenordner
+    (nicht im Datenordner, nicht in git).
+
+    \b
+    Beispiele:
+      ratsdoc benutzer neu mueller --rolle bearbeiten
+      echo "geheimes Passwort" | ratsdoc benutzer neu gast --rolle lesen --passwort-stdin
+    """
+    from .web.users import add_user, default_users_file
+
+    path = benutzer_datei or default_users_file(daten)
+    if passwort_stdin:
+        passwort = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        passwort = click.prompt("Passwort", hide_input=True,
+                                confirmation_prompt="Passwort wiederholen")
+    new = add_user(path, name, rolle, passwort)
+    click.echo(f"Benutzer „{name}“ {'angelegt' if new else 'geändert'} (Rolle {rolle}) in "
+               f"{display_path(path)}.")

@@ -11,6 +11,7 @@ import click.decorators
 import click.exceptions
 import click.formatting
 import click.parser
+import click.termui
 import click.types
 
 GERMAN = {
@@ -20,6 +21,10 @@ GERMAN = {
     "Show this message and exit.": "Diese Hilfe anzeigen und beenden.",
     "Show the version and exit.": "Version anzeigen und beenden.",
     "Error: {message}": "Fehler: {message}",
+    "Error: The two entered values do not match.": "Fehler: die beiden Eingaben stimmen nicht "
+    "überein.",
+    "Repeat for confirmation": "Zur Bestätigung wiederholen",
+    "Error: invalid input": "Fehler: ungültige Eingabe",
     "Try '{command} {option}' for help.": "Hilfe mit „{command} {option}“.",
     "No such option: {name}": "Unbekannte Option: {name}",
     "No such option {name!r}.": "Unbekannte Option {name!r}.",
@@ -85,7 +90,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 def install() -> None:
     for module in (click.core, click.decorators, click.exceptions, click.formatting,
-                   click.parser, click.types):
+                   click.parser, click.termui, click.types):
         if hasattr(module, "_"):
             setattr(module, "_", gettext)  # noqa: B010 (the modules do not declare it)
         if hasattr(module, "ngettext"):

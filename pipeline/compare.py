@@ -141,3 +141,19 @@ def _date(version: Version) -> dt.date | None:
 def _stand(version: Version) -> str:
     when = _date(version)
     return f"Stand {datum(when)}" if when else "ohne Datum"
+
+
+def aenderungsuebersicht(daten_ordner: Path, vorlagen: Path, ausgabe: Path, dokument: str,
+                         version_a: int, version_b: int) -> tuple[str, bytes]:
+    """`ratsdoc archiv vergleich`: (file name, bytes) of the Änderungsübersicht of two versions."""
+    from .build import document_names
+    from .context import koerperschaft
+    from .validate import load_and_validate
+
+    geladen = load_and_validate(daten_ordner, vorlagen)
+    document_names(geladen, (dokument,))
+    archive = Archiv.open(ausgabe)
+    alt, neu = archive.find(dokument, version_a), archive.find(dokument, version_b)
+    template = vorlagen / geladen.dokumente[dokument].stil / "aenderungsuebersicht.docx"
+    data = compare(archive, alt, neu, template, koerperschaft(geladen.stil_of(dokument)))
+    return f"{dokument}_aenderungen_v{alt.version}_v{neu.version}.docx", data

@@ -15,12 +15,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from .errors import DatenFehler, Problem, display_path, os_fehlertext
+from .errors import DatenFehler, Konflikt, Problem, display_path, os_fehlertext
 from .kategorien import KATEGORIEN, kategorie_aus_status
 from .kinds.massnahmenkatalog import check_katalog
 from .load import KATALOG_DATEI, Quelle, liest_als_text, parse_yaml, read_text, validate_model
-from .model import Katalog, Kategorie, _german_date
+from .model import Katalog, Kategorie, Massnahme, _german_date
 from .output import data_lock, write_atomic
 
 
@@ -35,6 +36,7 @@ class Aenderung:
     kategorie: Kategorie | None = None
     fortschritt: str = ""
     stelle: str = ""  # where the change came from, for messages (e.g. a sheet row)
+    von: str = ""  # who asks for it; recorded in the history entry when given
 
 
 def schon_im_verlauf(eintraege: Iterable[tuple[str, dt.date | None]], change: Aenderung) -> bool:
@@ -79,26 +81,61 @@ class Aenderungsbericht:
 
 
 def apply_changes(ordner: Path, changes: list[Aenderung], source: str,
-                  erzwingen: bool = False) -> Aenderungsbericht:
+                  erzwingen: bool = False, erwartet: dict[int, str] | None = None
+                  ) -> Aenderungsbericht:
     """Apply status changes to massnahmenkatalog.yaml under the data folder's lock: all or none.
 
     A change the history already holds (same Nr, Status and Datum) is skipped with a note. A date
     before the measure's last history entry or before the catalogue's Stand is refused unless
-    `erzwingen`, which the history then records.
+    `erzwingen`, which the history then records. `erwartet` maps measure numbers to the
+    `massnahme_stand` a form was loaded with: when a measure changed since, Konflikt is raised
+    and nothing is written.
     """
     with data_lock(ordner):
-        return _apply_changes(ordner, changes, source, erzwingen)
+        return _apply_changes(ordner, changes, source, erzwingen, erwartet or {})
+
+
+def massnahme_stand(massnahme: Massnahme) -> str:
+    """A fingerprint of a measure's values: it changes whenever anything of the measure does."""
+    return _fingerprint(massnahme.model_dump(mode="json"))
+
+
+def massnahme_felder(massnahme: Massnahme) -> dict[str, str]:
+    """A measure's values as a form shows them (for a conflict: what is stored now)."""
+    kategorie = massnahme.status_kategorie
+    return {"status": massnahme.status,
+            "kategorie": KATEGORIEN[kategorie].bezeichnung if kategorie else "",
+            "text": massnahme.text}
+
+
+def _fingerprint(value: object) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(value, ensure_ascii=False, sort_keys=True)
+                          .encode("utf-8")).hexdigest()
+
+
+def read_katalog(ordner: Path) -> Katalog:
+    """The data folder's catalogue, read and checked like `ratsdoc check` checks it."""
+    path = ordner / KATALOG_DATEI
+    if not path.exists():
+        raise DatenFehler([Problem(display_path(path), 0, "", "Datei fehlt")])
+    text, problems = read_text(path)
+    if text is None:
+        raise DatenFehler(problems)
+    return _validate_catalogue_text(path, text)
 
 
 def apply_changes_locked(ordner: Path, changes: list[Aenderung], source: str,
                          erzwingen: bool = False) -> Aenderungsbericht:
     """apply_changes for a caller that already holds `data_lock(ordner)`, so that what it decided
     from the data (e.g. the Excel import's conflicts) still holds when the changes are written."""
-    return _apply_changes(ordner, changes, source, erzwingen)
+    return _apply_changes(ordner, changes, source, erzwingen, {})
 
 
 def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
-                   erzwingen: bool) -> Aenderungsbericht:
+                   erzwingen: bool, erwartet: dict[int, str]) -> Aenderungsbericht:
     from ruamel.yaml import YAMLError
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -116,6 +153,11 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
         raise DatenFehler(problems)
     katalog, _ = validate_model(Quelle(path, data, zeilen), Katalog)
     old_status = {m.nr: m.status for m in katalog.massnahmen()} if katalog else {}
+    if erwartet:
+        now = {m.nr: m for m in katalog.massnahmen()} if katalog else {}
+        for nr, stand in erwartet.items():
+            if nr in now and massnahme_stand(now[nr]) != stand:
+                raise Konflikt(f"Maßnahme {nr}", massnahme_felder(now[nr]))
     yaml = _round_trip_yaml()
     try:
         document = yaml.load(original)
@@ -185,6 +227,8 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
             entry["fortschritt"] = _als_text(change.fortschritt)
         if erzwingen:
             entry["erzwungen"] = True
+        if change.von:
+            entry["von"] = _als_text(change.von)
         if "verlauf" not in measure:
             measure["verlauf"] = CommentedSeq()
         measure["verlauf"].append(entry)
@@ -441,11 +485,12 @@ def _columns(header: list[str], name: str, line: int) -> dict[str, int]:
 
 
 def add_measure(ordner: Path, handlungsfeld: str, ziel: str, text: str, akteure: str,
-                status: str, datum: dt.date, kategorie: Kategorie | None = None) -> int:
+                status: str, datum: dt.date, kategorie: Kategorie | None = None,
+                von: str = "") -> int:
     """Add a measure with the next free number under a goal (a new goal when the text is new).
 
     The measure records the date it was added (`seit`), so that reports as of an earlier
-    Stichtag leave it out. Returns its number.
+    Stichtag leave it out, and who added it (`angelegt_von`) when given. Returns its number.
     """
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -471,6 +516,8 @@ def add_measure(ordner: Path, handlungsfeld: str, ziel: str, text: str, akteure:
         if kategorie is not None:
             measure["kategorie"] = kategorie.value
         measure["seit"] = datum.strftime("%d.%m.%Y")
+        if von:
+            measure["angelegt_von"] = _als_text(von)
         goals = fields[handlungsfeld]["ziele"]
         goal = next((z for z in goals if " ".join(str(z["ziel"]).split()) == " ".join(ziel.split())),
                     None)
@@ -485,3 +532,196 @@ def add_measure(ordner: Path, handlungsfeld: str, ziel: str, text: str, akteure:
         _validate_catalogue_text(path, buffer.getvalue())
         write_atomic(path, buffer.getvalue().encode("utf-8"))
     return number
+
+
+# --- the fields of a paper ------------------------------------------------------------------
+#
+# A paper's text fields as a form shows them: a text field as it is; a list of paragraphs
+# (Sachverhalt, Beschlussantrag, …) as paragraphs separated by blank lines, a bullet list as
+# lines starting with „• “ (or „– “ for dashes), a heading as a line starting with „## “.
+
+_PUNKT, _STRICH, _UEBERSCHRIFT = "• ", "– ", "## "
+VORLAGEN_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}", re.IGNORECASE)
+
+
+def paper_path(ordner: Path, name: str) -> Path:
+    """The data file of a paper (vorlagen/NAME.yaml); a name that is not one is refused."""
+    from .load import VORLAGEN_ORDNER
+
+    path = ordner / VORLAGEN_ORDNER / f"{name}.yaml"
+    if not VORLAGEN_NAME.fullmatch(name) or ".." in name or not path.is_file():
+        raise DatenFehler([Problem(display_path(ordner / VORLAGEN_ORDNER), 0, "",
+                                   f"keine Vorlage „{name}“")])
+    return path
+
+
+def block_text(item: object) -> str | None:
+    """One entry of a paragraph list as text, or None when it has no text form."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict):
+        keys = set(item)
+        if keys == {"absatz"} and isinstance(item["absatz"], str):
+            return item["absatz"]
+        if keys == {"ueberschrift"} and isinstance(item["ueberschrift"], str):
+            return _UEBERSCHRIFT + item["ueberschrift"]
+        if keys in ({"liste"}, {"liste", "zeichen"}) and isinstance(item["liste"], list) \
+                and all(isinstance(e, str) and "\n" not in e for e in item["liste"]):
+            mark = _STRICH if item.get("zeichen") == "strich" else _PUNKT
+            return "\n".join(mark + e for e in item["liste"])
+    return None
+
+
+def field_text(value: object) -> str | None:
+    """A paper's field as form text, or None when the form cannot show it (nested data)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        texts = [block_text(item) for item in value]
+        if any(t is None for t in texts):
+            return None
+        return "\n\n".join(t for t in texts if t is not None)
+    return None if value is not None else ""
+
+
+def text_blocks(text: str) -> list[object]:
+    """Form text back to a list: paragraphs, bullet lists, headings (the inverse of field_text)."""
+    blocks: list[object] = []
+    for chunk in re.split(r"\n[ \t]*\n", form_text(text)):
+        chunk = chunk.strip("\n")
+        if not chunk.strip():
+            continue
+        lines = chunk.split("\n")
+        for mark, zeichen in ((_PUNKT, "punkt"), (_STRICH, "strich")):
+            if all(line.startswith(mark) for line in lines):
+                entries = [line[len(mark):].strip() for line in lines]
+                blocks.append({"liste": entries} if zeichen == "punkt"
+                              else {"zeichen": "strich", "liste": entries})
+                break
+        else:
+            if len(lines) == 1 and chunk.startswith(_UEBERSCHRIFT):
+                blocks.append({"ueberschrift": chunk[len(_UEBERSCHRIFT):].strip()})
+            else:
+                blocks.append(chunk)
+    return blocks
+
+
+def form_text(text: str) -> str:
+    """Form text as browsers send it: CR LF line ends, trailing blanks."""
+    lines = _normalised(text).split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def paper_texts(ordner: Path, name: str, keys: list[str]) -> dict[str, str | None]:
+    """The named fields of a paper as form text (None: not editable in a form)."""
+    path = paper_path(ordner, name)
+    text, problems = read_text(path)
+    if text is None:
+        raise DatenFehler(problems)
+    data, _, problems = parse_yaml(text, display_path(path))
+    if problems:
+        raise DatenFehler(problems)
+    data = data if isinstance(data, dict) else {}
+    return {key: field_text(data.get(key)) for key in keys}
+
+
+def felder_stand(texts: dict[str, str | None]) -> str:
+    """The fingerprint of a paper's form fields, carried by the form to detect a conflict."""
+    return _fingerprint(texts)
+
+
+def set_fields(ordner: Path, name: str, changes: dict[str, str], erwartet: str | None = None
+               ) -> list[str]:
+    """Set text fields of a paper (vorlagen/NAME.yaml), keeping comments and layout.
+
+    Under the data folder's lock: the fields are compared with `erwartet` (a `felder_stand` of
+    the same keys; Konflikt when they changed since), then changed in the round-trip document
+    (list entries that stay the same keep their lines), the whole paper is validated, and only
+    then the file is replaced. Returns the keys that changed.
+    """
+    with data_lock(ordner):
+        return _set_fields(ordner, name, changes, erwartet)
+
+
+def _set_fields(ordner: Path, name: str, changes: dict[str, str], erwartet: str | None
+                ) -> list[str]:
+    import difflib
+
+    from .kinds import kinds
+
+    path = paper_path(ordner, name)
+    shown = display_path(path)
+    current = paper_texts(ordner, name, list(changes))
+    if erwartet is not None and felder_stand(current) != erwartet:
+        raise Konflikt(f"Vorlage {name}", {k: v or "" for k, v in current.items()})
+    fixed = [key for key, value in current.items() if value is None]
+    if fixed:
+        raise DatenFehler([Problem(shown, 0, key, "lässt sich nur in der Datei selbst "
+                                   "bearbeiten") for key in fixed])
+    wanted = {key: form_text(value) for key, value in changes.items()}
+    changed = [key for key in changes if form_text(current[key] or "") != wanted[key]]
+    if not changed:
+        return []
+    yaml = _round_trip_yaml()
+    document = yaml.load(path.read_text(encoding="utf-8"))
+    for key in changed:
+        old = document.get(key)
+        if isinstance(old, list):
+            new = text_blocks(wanted[key])
+            old_texts = [block_text(item) for item in old]
+            new_texts = [block_text(item) for item in new]
+            matcher = difflib.SequenceMatcher(a=old_texts, b=new_texts, autojunk=False)
+            # What follows the list (a blank line, a comment) belongs to its last entry, whichever
+            # that is afterwards: an entry appended comes before it, not after.
+            comments: Any = old  # a CommentedSeq
+            tail = comments.ca.items.pop(len(old) - 1, None) if old else None
+            # From the end, so that the positions of earlier operations stay valid.
+            for op, a1, a2, b1, b2 in reversed(matcher.get_opcodes()):
+                if op == "equal":
+                    continue
+                for index in range(a2 - 1, a1 - 1, -1):
+                    del old[index]
+                for offset, item in enumerate(new[b1:b2]):
+                    old.insert(a1 + offset, _als_yaml(item))
+            if tail is not None and old:
+                comments.ca.items[len(old) - 1] = tail
+        else:
+            document[key] = _als_text(wanted[key])
+    buffer = io.StringIO()
+    yaml.dump(document, buffer)
+    text = buffer.getvalue()
+    data, zeilen, problems = parse_yaml(text, shown)
+    if not problems:
+        art = data.get("art") if isinstance(data, dict) else None
+        model = kinds()[art].model if art in kinds() else None
+        if model is not None:
+            _, problems = validate_model(Quelle(path, data, zeilen), model)
+    if problems:
+        raise DatenFehler(problems)
+    # What was written reads back as what the form meant (quoting, line breaks, lists).
+    meant = {key: field_text(text_blocks(wanted[key])) if isinstance(document.get(key), list)
+             else wanted[key] for key in changed}
+    wrong = [key for key in changed if field_text(data.get(key)) != meant[key]]
+    if wrong:
+        raise DatenFehler([Problem(shown, 0, key, "lässt sich nicht unverändert speichern")
+                           for key in wrong])
+    write_atomic(path, text.encode("utf-8"))
+    return changed
+
+
+def _als_yaml(item: object):
+    """A block of text_blocks as ruamel.yaml should write it."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(item, str):
+        return _als_text(item)
+    assert isinstance(item, dict)
+    mapping = CommentedMap()
+    for key, value in item.items():
+        if isinstance(value, list):
+            seq = CommentedSeq()
+            seq.extend(_als_text(v) for v in value)
+            mapping[key] = seq
+        else:
+            mapping[key] = _als_text(value)
+    return mapping

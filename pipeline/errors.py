@@ -58,6 +58,18 @@ class VorlagenFehler(RatsdocError):
         super().__init__(f"Vorlage {display_path(vorlage)}: {meldung}")
 
 
+class Konflikt(RatsdocError):
+    """Data changed since a form was loaded: nothing was written.
+
+    `aktuell` holds the values as they are now (form field → text), to show beside the user's.
+    """
+
+    def __init__(self, was: str, aktuell: dict[str, str]):
+        self.aktuell = aktuell
+        super().__init__(f"{was}: die Daten wurden inzwischen geändert; es wurde nichts "
+                         "gespeichert")
+
+
 class AusgabeFehler(RatsdocError):
     """Writing to output/ failed or is not allowed right now."""
 

@@ -171,6 +171,7 @@ class Verlaufseintrag(Strict):
     notiz: Text = ""
     fortschritt: Text = ""  # the progress note („→ …“) this change appended to the text
     erzwungen: bool = False  # taken over with --erzwingen despite an implausible date
+    von: Text = ""  # who made the change (the web page's user); empty from the command line
 
 
 class Massnahme(Strict):
@@ -180,6 +181,7 @@ class Massnahme(Strict):
     status: Pflichttext
     kategorie: Kategorie | None = None  # overrides the inferred category
     seit: Datum | None = None  # when the measure was added to the catalogue (None: from the start)
+    angelegt_von: Text = ""  # who added it (the web page's user); empty from the command line
     verlauf: list[Verlaufseintrag] = []
 
     @property

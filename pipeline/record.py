@@ -84,6 +84,26 @@ def submit(name: str, daten: Daten, ausgabe: Path, inputs: dict[str, str]) -> Ei
         return Eingereicht(name, latest.version, archiv.submit(name, latest))
 
 
+def einreichen(name: str, daten_ordner: Path, vorlagen: Path, ausgabe: Path) -> Eingereicht:
+    """`ratsdoc einreichen NAME`: the data validated, the paper named, then `submit`."""
+    from .archive import file_hashes
+    from .build import document_names, input_files
+    from .validate import load_and_validate
+
+    daten = load_and_validate(daten_ordner, vorlagen)
+    document_names(daten, (name,))
+    return submit(name, daten, ausgabe, file_hashes(input_files(name, daten, vorlagen)))
+
+
+def neufassung_beginnen(name: str, daten_ordner: Path, vorlagen: Path, ausgabe: Path) -> int:
+    """`ratsdoc einreichen NAME --neufassung`: the data validated, the paper named, `revise`."""
+    from .build import document_names
+    from .validate import load_and_validate
+
+    document_names(load_and_validate(daten_ordner, vorlagen), (name,))
+    return revise(name, ausgabe)
+
+
 def revise(name: str, ausgabe: Path) -> int:
     """Start a Neufassung of a submitted paper: it is rendered again, marked as such."""
     with build_lock(ausgabe):

@@ -42,6 +42,8 @@ class Kind:
     felder: ClassVar[dict[str, str]] = {}
     # Further files of the house style this kind renders besides its .docx (e.g. HTML).
     weitere_vorlagen: ClassVar[tuple[str, ...]] = ()
+    # Text fields a form may edit (data key → German label); lists of paragraphs included.
+    bearbeitbar: ClassVar[dict[str, str]] = {}
 
     @property
     def template_name(self) -> str:

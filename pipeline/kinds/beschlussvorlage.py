@@ -23,6 +23,8 @@ ZEITPLAN_SPALTEN = 3
 class BeschlussvorlageKind(VorlageMitKopf):
     art = "beschlussvorlage"
     bezeichnung = "Beschlussvorlage"
+    bearbeitbar: ClassVar[dict[str, str]] = {"betreff": "Betreff", "beschlussvorschlag": "Beschlussvorschlag",
+                                              "sachverhalt": "Sachverhalt"}
     model = Beschlussvorlage
     oparl_typ = "Beschlussvorlage"
     felder: ClassVar[dict[str, str]] = KOPF_FELDER | block_felder(

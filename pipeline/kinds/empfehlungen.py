@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 class EmpfehlungenKind(Kind):
     art = "empfehlungen"
     bezeichnung = "Empfehlungen (Anlage)"
+    bearbeitbar: ClassVar[dict[str, str]] = {"titel": "Titel", "untertitel": "Untertitel"}
     model = Empfehlungen
     oparl_typ = "Anlage"
     pflicht_platzhalter = ("titel",)

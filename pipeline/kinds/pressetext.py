@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 class PressetextKind(Kind):
     art = "pressetext"
     bezeichnung = "Pressetext"
+    bearbeitbar: ClassVar[dict[str, str]] = {"titel": "Titel", "vorspann": "Vorspann", "absaetze": "Absätze"}
     model = Pressetext
     weitere_vorlagen = ("pressetext.html",)
     pflicht_platzhalter = ("titel",)

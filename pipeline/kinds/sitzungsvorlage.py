@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 class SitzungsvorlageKind(Kind):
     art = "sitzungsvorlage"
     bezeichnung = "Sitzungsvorlage"
+    bearbeitbar: ClassVar[dict[str, str]] = {"betreff": "Betreff", "beschlussantrag": "Beschlussantrag",
+                                              "sachdarstellung": "Sachdarstellung",
+                                              "auswirkungen_haushalt": "Auswirkungen auf den Haushalt"}
     model = Sitzungsvorlage
     oparl_typ = "Sitzungsvorlage"
     pflicht_platzhalter = ("betreff",)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 class ZwischenberichtKind(VorlageMitKopf):
     art = "zwischenbericht"
     bezeichnung = "Zwischenbericht"
+    bearbeitbar: ClassVar[dict[str, str]] = {"betreff": "Betreff", "beschlussvorschlag": "Beschlussvorschlag"}
     model = Zwischenbericht
     oparl_typ = "Informationsvorlage"
     felder: ClassVar[dict[str, str]] = KOPF_FELDER | {
