@@ -140,6 +140,7 @@ def _als_text(value: str):
     """
     from ruamel.yaml.scalarstring import LiteralScalarString, SingleQuotedScalarString
 
+    value = _normalised(value)
     if "\n" in value:
         return LiteralScalarString(value)
     return value if liest_als_text(value) else SingleQuotedScalarString(value)
@@ -163,7 +164,12 @@ def _check_written(katalog: Katalog, done: list[tuple[Aenderung, str]], name: st
 
 
 def _normalised(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    """Line breaks as a YAML reader sees them: CR, CR LF, NEL, LS and PS become LF (libyaml
+    reads the last three as line breaks, ruamel.yaml writes them as they are)."""
+    return _LINE_BREAKS.sub("\n", text)
+
+
+_LINE_BREAKS = re.compile("\r\n|[\r\x85\u2028\u2029]")
 
 
 def _validate_catalogue_text(path: Path, text: str) -> Katalog:
