@@ -37,6 +37,7 @@ class _Hauptbefehl(click.Group):
     def main(self, *args, standalone_mode: bool = True, **kwargs):
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
+        _tolerant_output()
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
         except click.ClickException as exc:
@@ -58,6 +59,18 @@ class _Hauptbefehl(click.Group):
             click.echo("Fehler: die Daten sind zu tief verschachtelt", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _tolerant_output() -> None:
+    """Output that cannot encode → or „ (Windows: cp1252 when redirected to a file) shows „?“
+    instead of ending in a traceback after the work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
 
 
 @click.group(cls=_Hauptbefehl, context_settings=CONTEXT, options_metavar="[OPTIONEN]",

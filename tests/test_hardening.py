@@ -902,3 +902,17 @@ def test_no_english_word_in_the_csv_and_docx_messages(data_copy, tmp_path):
     assert all(messages)
     for message in messages:
         assert english_words(message, tmp_path) == [], message
+
+
+def test_output_in_a_code_page_without_arrows_ends_without_a_traceback(data_copy):
+    """On Windows, output redirected to a file is cp1252, which has no „→“."""
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "status", "3", "Neu", "--kategorie", "laufend",
+         "--datum", "15.01.2024", "--daten", str(data_copy)], capture_output=True, check=False,
+        env={**os.environ, "PYTHONPATH": str(root), "PYTHONIOENCODING": "cp1252"})
+    assert done.returncode == 0, done.stderr.decode("cp1252")
+    assert done.stdout.decode("cp1252").splitlines() == [
+        "Maßnahme 3: „In Planung ab 2024“ ? „Neu“ (15.01.2024)"]
