@@ -318,9 +318,13 @@ def test_identifiers_and_figures_are_kept_as_written_or_refused_cleanly(field, r
         return
     row = finance_row(rendered["bv"])
     if field == "betrag":
-        # A plain decimal number with at most two decimals, shown with that very value.
-        assert re.fullmatch(r"[+-]?[0-9]+(\.[0-9]{0,2})?|[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+", raw), raw
-        amount = abs(Decimal(raw))  # a negative amount is refused, so only -0 comes here
+        # A decimal number (never 5.000, which a German reads as five thousand) whose value has
+        # at most two decimals (5000.000 is 5000), shown with that very value.
+        assert not re.fullmatch(r"[-+]?[0-9]{1,3}(\.[0-9]{3})+", raw), raw
+        german = "," in raw  # 5.000,00: text, read in German notation
+        amount = abs(Decimal(raw.replace(".", "").replace(",", ".") if german else raw))
+        # (a negative amount is refused, so only -0 comes here)
+        assert amount == amount.quantize(Decimal("0.01")), raw
         pattern = "#,##0" if amount == amount.to_integral_value() else "#,##0.00"
         assert row[3] == format_decimal(amount, format=pattern, locale="de_DE"), (raw, row)
     else:

@@ -605,8 +605,10 @@ def xlsx_bytes() -> bytes:
     (b"%PDF-1.7\n", "ist ein PDF, keine CSV-Datei"),
 ])
 def test_a_workbook_instead_of_a_csv_says_what_to_do(content, what, data_copy, tmp_path):
+    before = (data_copy / KATALOG).read_bytes()
     path, result = csv_import(data_copy, tmp_path, content, "aenderungen.xlsx")
     assert result.exit_code == 1
+    assert (data_copy / KATALOG).read_bytes() == before
     assert result.output.splitlines() == [
         "Fehler: 1 Problem in den Daten:",
         f"{path}: {what}; bitte in Excel „Datei → Speichern unter“ mit dem Dateityp „CSV UTF-8 "
