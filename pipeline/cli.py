@@ -38,6 +38,7 @@ class _Hauptbefehl(click.Group):
         run = super().main  # click types main() with overloads that a pass-through cannot match
         if not standalone_mode:
             return run(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
+        _tolerant_output()
         try:
             code = run(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.ClickException as exc:
@@ -59,6 +60,18 @@ class _Hauptbefehl(click.Group):
             click.echo("Fehler: die Daten sind zu tief verschachtelt", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _tolerant_output() -> None:
+    """Output that cannot encode → or „ (Windows: cp1252 when redirected to a file) shows „?“
+    instead of ending in a traceback after the work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
 
 
 @click.group(cls=_Hauptbefehl, context_settings=CONTEXT, options_metavar="[OPTIONEN]",

@@ -591,11 +591,11 @@ def german_message(error: dict[str, Any], model: type[BaseModel]) -> str:
     if kind in ("bool_type", "bool_parsing"):
         return f"muss ja oder nein sein (true/false), nicht „{given}“"
     if kind == "greater_than":
-        return f"muss größer als {ctx.get('gt')} sein, nicht „{given}“"
+        return f"muss größer als {_grenze(ctx.get('gt'))} sein, nicht „{given}“"
     if kind == "greater_than_equal":
-        return f"muss mindestens {ctx.get('ge')} sein, nicht „{given}“"
+        return f"muss mindestens {_grenze(ctx.get('ge'))} sein, nicht „{given}“"
     if kind == "less_than_equal":
-        return f"darf höchstens {ctx.get('le')} sein, nicht „{given}“"
+        return f"darf höchstens {_grenze(ctx.get('le'))} sein, nicht „{given}“"
     if kind.startswith("decimal"):
         return f"„{given}“ ist kein gültiger Betrag (höchstens zwei Nachkommastellen)"
     if kind == "string_pattern_mismatch":
@@ -610,6 +610,13 @@ def german_message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return f"„{given}“ ist hier nicht erlaubt"
     # Our own PydanticCustomErrors carry German text already.
     return error["msg"]
+
+
+def _grenze(value: Any) -> str:
+    """A limit as German writes it: 100.000, but 1990 (a year) without a point."""
+    if isinstance(value, int) and value >= 10_000:
+        return f"{value:,}".replace(",", ".")
+    return str(value)
 
 
 _PYDANTIC_ERROR_TYPES = frozenset(typing.get_args(pydantic_core.core_schema.ErrorType))

@@ -99,6 +99,8 @@ def _german_date(value: object) -> object:
     return value
 
 
+# An amount as German writes it: 5000, 5.000, 5.000,50, -5000 (refused later as negative).
+_DEUTSCHER_BETRAG = re.compile(r"[-+]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?")
 # 5.000 without quotes is the number 5 to YAML, but 5000 to a German reader.
 _TAUSENDERPUNKTE = re.compile(r"[-+]?[0-9]{1,3}(?:\.[0-9]{3})+")
 
@@ -122,10 +124,12 @@ def _amount(value: object) -> object:
         if not amount.is_finite():
             raise PydanticCustomError("betrag", "„{value}“ ist kein Betrag (Beispiel: 5000 oder "
                                       "5.000,00)", {"value": text})
-        return amount
+        return abs(amount) if amount.is_zero() else amount  # -0 is 0
     if isinstance(value, str):
         text = value.strip().removesuffix("€").removesuffix("EUR").strip()
         try:
+            if not _DEUTSCHER_BETRAG.fullmatch(text):  # babel (and Decimal) would take 1_000, 1e3
+                raise NumberFormatError(text)
             return parse_decimal(text, locale="de_DE", strict=True)
         except (NumberFormatError, InvalidOperation) as exc:
             raise PydanticCustomError(
@@ -142,7 +146,10 @@ Code = Annotated[str, BeforeValidator(wie_geschrieben), Field(pattern=r"^[0-9A-Z
 Datum = Annotated[dt.date, BeforeValidator(_german_date)]
 Betrag = Annotated[Decimal, BeforeValidator(_amount), Field(ge=0, max_digits=15, decimal_places=2)]
 Jahr = Annotated[int, BeforeValidator(_ganze_zahl), Field(ge=1990, le=2100)]
-Nummer = Annotated[int, BeforeValidator(_ganze_zahl), Field(gt=0)]  # of a measure, a group
+# Of a measure or a working group. Capped: the gap check counts 1 … the highest number, and
+# nr: 999999999999 made it allocate gigabytes.
+MAX_NUMMER = 100_000
+Nummer = Annotated[int, BeforeValidator(_ganze_zahl), Field(gt=0, le=MAX_NUMMER)]
 Anzahl = Annotated[int, BeforeValidator(_ganze_zahl), Field(ge=0)]
 
 

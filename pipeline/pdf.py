@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path, PureWindowsPath
 
@@ -34,11 +35,13 @@ def soffice_path() -> str:
     for candidate in _usual_places():
         if candidate.is_file():
             return str(candidate)
-    raise ExportFehler(
-        "LibreOffice wurde nicht gefunden; für PDF wird es gebraucht. Installation unter "
-        f"Debian/Ubuntu: apt-get install {DEBIAN_PACKAGE}; unter Windows und macOS von "
-        "https://de.libreoffice.org (Windows: nach C:\\Program Files\\LibreOffice)"
-    )
+    if os.name == "nt":
+        hint = "Installation von https://de.libreoffice.org (nach C:\\Program Files\\LibreOffice)"
+    elif sys.platform == "darwin":
+        hint = "Installation von https://de.libreoffice.org (in den Ordner „Programme“)"
+    else:
+        hint = f"Installation unter Debian/Ubuntu: apt-get install {DEBIAN_PACKAGE}"
+    raise ExportFehler(f"LibreOffice wurde nicht gefunden; für PDF wird es gebraucht. {hint}")
 
 
 def windows_places(environ: dict[str, str]) -> list[PureWindowsPath]:

@@ -3,7 +3,11 @@
 The result is either schema-valid .docx whose text contains the input (after the documented
 normalisation), or a clean validation error. Never a traceback, never a corrupt file.
 
-CI runs a fixed seed with RATSDOC_FUZZ_EXAMPLES examples per field group (default 300 in all);
+Also: unquoted YAML scalars as Produkt, Sachkonto, amount and measure number are shown exactly
+as written or refused (never octal, never true as 1, never 5.000 as five); and any text that
+`ratsdoc status` writes with ruamel.yaml reads back as that text with ratsdoc's own reader.
+
+CI runs a fixed seed with RATSDOC_FUZZ_EXAMPLES examples per test (default 300);
 for a longer run: RATSDOC_FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz.py
 """
 
@@ -12,12 +16,14 @@ from __future__ import annotations
 import copy
 import io
 import os
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
 from docx import Document
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
@@ -255,3 +261,142 @@ def test_any_text_gives_a_valid_document_or_a_clean_error(field, value, tmp_path
             assert words_in_order(str(escape(shown)), page), (path, value)
         else:
             assert str(escape(shown)) in page, (path, value)
+
+
+
+# --- identifiers and figures: YAML scalars as clerks type them, unquoted ----------------------
+
+PLATZHALTER = "PLATZHALTERWERT"  # stands in the dumped YAML where the raw scalar goes
+TRICKY = [
+    "04271000", "4271000", "0", "00", "007", "0o17", "0x1F", "0b101", "1_000", "1e3", "1E3", ".5",
+    "4271000.0", "+5", "-0", "-1", "true", "True", "false", "no", "No", "yes", "on", "off", "y",
+    "n", "~", "null", "1:20", "12:30:00", "2020-01-01", ".inf", "-.inf", ".nan", "5.000",
+    "5.000,00", "5000.50", "5000.505", "314007", "3.14.007", "A-1/2", "<<", "=", "1", "01", "+1",
+]
+raw_scalars = st.one_of(
+    st.sampled_from(TRICKY),
+    st.from_regex(r"[+-]?[0-9]{1,12}", fullmatch=True),
+    st.from_regex(r"[0-9]{1,6}[.][0-9]{0,4}", fullmatch=True),
+    st.text(alphabet="0123456789.-+_:eExobA/~", min_size=1, max_size=12),
+)
+IDENTIFIERS = ["produkt", "sachkonto", "betrag", "nr"]
+
+
+def write_small(folder: Path, files: dict[str, dict], templates: tuple[str, ...] = ()) -> None:
+    """Only the city's house style (with the named templates) and the given data files."""
+    style = folder / Path(STIL_DATEI).parent
+    style.mkdir(parents=True)
+    for name in templates:
+        (style / name).write_bytes((TEMPLATES / style.name / name).read_bytes())
+    for name, content in {STIL_DATEI: STIL, **files}.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
+
+
+def write_raw(folder: Path, field: str, raw: str) -> None:
+    """The fuzz data with one scalar written exactly as raw, without quotes."""
+    files = {name: copy.deepcopy(FILES[name])
+             for name in ("haushalt.yaml", "massnahmenkatalog.yaml", "vorlagen/bv.yaml")}
+    if field in ("produkt", "sachkonto"):  # the budget line and the paper's reference to it
+        files["haushalt.yaml"]["posten"][0][field] = PLATZHALTER
+        files["vorlagen/bv.yaml"]["finanzielle_auswirkungen"]["posten"][0][field] = PLATZHALTER
+    elif field == "betrag":
+        files["haushalt.yaml"]["posten"][0]["ansaetze"] = {2024: PLATZHALTER}
+    else:
+        files["massnahmenkatalog.yaml"]["handlungsfelder"][0]["ziele"][0]["massnahmen"][0]["nr"] = \
+            PLATZHALTER
+    write_small(folder, files, ("beschlussvorlage.docx", "massnahmenkatalog.docx"))
+    for name in files:
+        path = folder / name
+        path.write_text(path.read_text(encoding="utf-8").replace(PLATZHALTER, raw),
+                        encoding="utf-8")
+
+
+def finance_row(data: bytes) -> list[str]:
+    """Produkt, Bezeichnung, Sachkonto, Betrag, … of the budget line in the rendered form."""
+    doc = Document(io.BytesIO(data))
+    rows = [[cell.text for cell in row.cells] for table in doc.tables for row in table.rows]
+    return next(row for row in rows if len(row) > 3 and row[1] == "Posten")
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(IDENTIFIERS), raw=raw_scalars)
+@example(field="nr", raw="01")
+@example(field="nr", raw="true")
+@example(field="sachkonto", raw="04271000")
+@example(field="produkt", raw="0x1F")
+@example(field="betrag", raw="5.000")
+@example(field="betrag", raw="5000.50")
+def test_identifiers_and_figures_are_kept_as_written_or_refused_cleanly(field, raw,
+                                                                        tmp_path_factory):
+    """Never octal, never a lost leading zero, never true as 1, never 5.000 as five."""
+    from babel.numbers import format_decimal
+
+    folder = tmp_path_factory.mktemp("kennung")
+    write_raw(folder, field, raw)
+    try:
+        daten = load_and_validate(folder, folder / "templates")
+        document = "massnahmenkatalog" if field == "nr" else "bv"
+        rendered = render_all(daten, folder / "templates", [document])
+    except DatenFehler as error:
+        assert error.probleme and all(str(folder) in str(p) for p in error.probleme)
+        event(f"{field}: clean error")
+        return
+    event(f"{field}: accepted")
+    if field == "nr":
+        assert re.fullmatch(r"\+?0*1", raw), raw  # the only measure must be number 1
+        assert daten.katalog.massnahmen()[0].nr == 1
+        return
+    row = finance_row(rendered["bv"])
+    if field == "betrag":
+        # A decimal number (never 5.000, which a German reads as five thousand) whose value has
+        # at most two decimals (5000.000 is 5000), shown with that very value.
+        assert not re.fullmatch(r"[-+]?[0-9]{1,3}(\.[0-9]{3})+", raw), raw
+        german = "," in raw  # 5.000,00: text, read in German notation
+        amount = abs(Decimal(raw.replace(".", "").replace(",", ".") if german else raw))
+        # (a negative amount is refused, so only -0 comes here)
+        assert amount == amount.quantize(Decimal("0.01")), raw
+        pattern = "#,##0" if amount == amount.to_integral_value() else "#,##0.00"
+        assert row[3] == format_decimal(amount, format=pattern, locale="de_DE"), (raw, row)
+    else:
+        assert row[0 if field == "produkt" else 2] == raw, (raw, row)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(status=st.one_of(st.sampled_from(TRICKY + SPECIAL), texts),
+       notiz=st.one_of(st.sampled_from(TRICKY + SPECIAL), texts))
+def test_what_ruamel_writes_our_reader_reads_back(status, notiz, tmp_path_factory):
+    """ratsdoc status writes with ruamel.yaml and reads with its own YAML 1.2 reader: any text
+    written comes back as that text (or is refused before anything is written)."""
+    import datetime as dt
+
+    from pipeline.edit import Aenderung, apply_changes
+    from pipeline.kategorien import Kategorie
+    from pipeline.load import read_yaml
+
+    folder = tmp_path_factory.mktemp("status")
+    write_small(folder, {"massnahmenkatalog.yaml": KATALOG})
+    path = folder / "massnahmenkatalog.yaml"
+    before = path.read_bytes()
+    change = Aenderung(1, status, dt.date(2024, 1, 15), notiz, Kategorie("laufend"))
+    try:
+        apply_changes(folder, [change], "fuzz")
+    except DatenFehler as error:
+        assert not any("unverändert speichern" in p.meldung for p in error.probleme), (status,
+                                                                                      notiz)
+        assert path.read_bytes() == before
+        event("clean error")
+        return
+    event("written")
+    measure = read_yaml(path)[0]["handlungsfelder"][0]["ziele"][0]["massnahmen"][0]
+    entry = measure["verlauf"][-1]
+    assert measure["status"] == entry["neuer_status"] == line_breaks_as_yaml_reads_them(status)
+    assert entry.get("notiz", "") == line_breaks_as_yaml_reads_them(notiz)
+
+
+def line_breaks_as_yaml_reads_them(text: str) -> str:
+    """CR, CR LF, NEL, LS and PS are line breaks to a YAML reader: each becomes LF."""
+    return re.sub("\r\n|[\r\x85\u2028\u2029]", "\n", text)

@@ -598,8 +598,10 @@ def xlsx_bytes() -> bytes:
     (b"%PDF-1.7\n", "ist ein PDF, keine CSV-Datei"),
 ])
 def test_a_workbook_instead_of_a_csv_says_what_to_do(content, what, data_copy, tmp_path):
+    before = (data_copy / KATALOG).read_bytes()
     path, result = csv_import(data_copy, tmp_path, content, "aenderungen.xlsx")
     assert result.exit_code == 1
+    assert (data_copy / KATALOG).read_bytes() == before
     assert result.output.splitlines() == [
         "Fehler: 1 Problem in den Daten:",
         f"{path}: {what}; bitte in Excel „Datei → Speichern unter“ mit dem Dateityp „CSV UTF-8 "
@@ -895,3 +897,17 @@ def test_no_english_word_in_the_csv_and_docx_messages(data_copy, tmp_path):
     assert all(messages)
     for message in messages:
         assert english_words(message, tmp_path) == [], message
+
+
+def test_output_in_a_code_page_without_arrows_ends_without_a_traceback(data_copy):
+    """On Windows, output redirected to a file is cp1252, which has no „→“."""
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "status", "3", "Neu", "--kategorie", "laufend",
+         "--datum", "15.01.2024", "--daten", str(data_copy)], capture_output=True, check=False,
+        env={**os.environ, "PYTHONPATH": str(root), "PYTHONIOENCODING": "cp1252"})
+    assert done.returncode == 0, done.stderr.decode("cp1252")
+    assert done.stdout.decode("cp1252").splitlines() == [
+        "Maßnahme 3: „In Planung ab 2024“ ? „Neu“ (15.01.2024)"]
