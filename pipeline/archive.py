@@ -23,7 +23,7 @@ from typing import Any
 
 from . import __version__
 from .errors import RatsdocError, display_path, schreibfehler
-from .output import _remove_quietly, fsync_folder, write_atomic, write_temp
+from .output import _remove_quietly, fsync_folder, link_without_replacing, write_atomic, write_temp
 
 ARCHIV_ORDNER = "archiv"
 MANIFEST = "manifest.jsonl"
@@ -272,7 +272,7 @@ class Archiv:
         except OSError as exc:
             raise schreibfehler(target, exc) from None
         try:
-            _link_without_replacing(tmp, target)
+            link_without_replacing(tmp, target)
         except FileExistsError:
             raise ArchivFehler(f"{display_path(target)} existiert schon; das Archiv überschreibt "
                                "nie eine Datei") from None
@@ -398,30 +398,6 @@ def _legacy_entries(ordner: Path) -> list[dict[str, Any]]:
                 for entry in raw["versionen"]]
     except (ValueError, KeyError, TypeError) as exc:
         raise ArchivFehler(f"Manifest {display_path(path)} ist beschädigt ({exc})") from None
-
-
-def _link_without_replacing(tmp: Path, target: Path) -> None:
-    """Give tmp's complete content the name target; raise FileExistsError if target exists.
-
-    os.link does this atomically. Where hard links are not available (FAT/exFAT USB sticks, some
-    network shares), the name is first claimed with O_CREAT | O_EXCL, which also refuses an
-    existing file, and the complete temp file is then renamed onto that empty placeholder. A build
-    killed in between leaves an empty file, which _place recognises and replaces.
-    """
-    try:
-        os.link(tmp, target)
-        return
-    except FileExistsError:
-        raise
-    except (OSError, AttributeError, NotImplementedError):
-        pass  # no hard links here: claim the name instead
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
-    os.close(fd)
-    try:
-        os.replace(tmp, target)
-    except BaseException:
-        _remove_quietly(target)
-        raise
 
 
 def remove_stale_temp_files(ausgabe: Path) -> None:

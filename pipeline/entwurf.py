@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
-import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -27,7 +25,7 @@ import yaml
 
 from .errors import EntwurfFehler, display_path
 from .load import VORLAGEN_ORDNER, Quelle, parse_yaml, validate_model
-from .output import FILE_MODE
+from .output import write_new
 
 ARTEN = ("beschlussvorlage", "zwischenbericht")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -731,7 +729,7 @@ def importiere(entwurf: Path, name: str, art: str, daten: Path, vorlagen: Path,
     ziel.parent.mkdir(parents=True, exist_ok=True)
     with data_lock(daten):
         try:
-            schreibe_neu(ziel, text.encode("utf-8"))
+            write_new(ziel, text.encode("utf-8"))
         except FileExistsError:
             raise EntwurfFehler(None, f"{display_path(ziel)} existiert schon und wird nicht "
                                       "überschrieben; bitte einen anderen Namen wählen") from None
@@ -745,20 +743,3 @@ def importiere(entwurf: Path, name: str, art: str, daten: Path, vorlagen: Path,
     return Ergebnis(ziel, hinweise)
 
 
-def schreibe_neu(path: Path, data: bytes) -> None:
-    """Write a new file atomically; FileExistsError, with nothing written, if it exists."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, FILE_MODE)
-        os.link(tmp, path)  # refuses an existing name, even one created meanwhile
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)

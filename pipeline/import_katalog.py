@@ -17,9 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,7 @@ from .errors import AusgabeFehler, EingabeFehler, RatsdocError, display_path
 from .kategorien import KATEGORIEN, Kategorie, kategorie_aus_status
 from .load import KATALOG_DATEI, STIL_DATEI, Quelle, Zeilen, parse_yaml, validate_model
 from .model import Katalog
-from .output import FILE_MODE, data_lock, write_atomic
+from .output import data_lock, write_atomic, write_new
 from .paket import open_package, parse_xml, read_part
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -675,21 +673,11 @@ def _write(ziel: Path, data: bytes, ueberschreiben: bool) -> None:
     if ueberschreiben:
         write_atomic(ziel, data)
         return
-    # Refuse to replace, atomically: link the finished file into place.
-    fd, tmp = tempfile.mkstemp(dir=ziel.parent, prefix=f".{ziel.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, FILE_MODE)
-        try:
-            os.link(tmp, ziel)
-        except FileExistsError:
-            raise AusgabeFehler(f"{display_path(ziel)} gibt es schon; mit --ueberschreiben "
-                                "ersetzen") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        write_new(ziel, data)  # refuses to replace, even a file created meanwhile
+    except FileExistsError:
+        raise AusgabeFehler(f"{display_path(ziel)} gibt es schon; mit --ueberschreiben "
+                            "ersetzen") from None
 
 
 __all__ = ["KATALOG_DATEI", "Ergebnis", "default_stil", "import_katalog"]

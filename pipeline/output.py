@@ -51,6 +51,48 @@ def write_temp(folder: Path, name: str, data: bytes, mode: int | None = None) ->
     return Path(tmp)
 
 
+def link_without_replacing(tmp: Path, target: Path) -> None:
+    """Give tmp's complete content the name target; raise FileExistsError if target exists.
+
+    os.link does this atomically. Where hard links are not available (FAT/exFAT USB sticks, some
+    network shares), the name is first claimed with O_CREAT | O_EXCL, which also refuses an
+    existing file, and the complete temp file is then renamed onto that empty placeholder. A build
+    killed in between leaves an empty file (which the archive's log tells apart).
+    """
+    try:
+        os.link(tmp, target)
+        return
+    except FileExistsError:
+        raise
+    except (OSError, AttributeError, NotImplementedError):
+        pass  # no hard links here: claim the name instead
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+    os.close(fd)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        _remove_quietly(target)
+        raise
+
+
+def write_new(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write a file that must not exist yet, atomically; FileExistsError (nothing written) if
+    it does, even when it appeared meanwhile. Other failures are German AusgabeFehler."""
+    try:
+        tmp = write_temp(path.parent, path.name, data, FILE_MODE if mode is None else mode)
+    except OSError as exc:
+        raise schreibfehler(path, exc) from None
+    try:
+        link_without_replacing(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise schreibfehler(path, exc) from None
+    finally:
+        _remove_quietly(tmp)
+    fsync_folder(path.parent)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace path with data so that readers see the old or the new file, never a part."""
     try:

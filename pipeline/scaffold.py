@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .errors import AusgabeFehler, display_path
 from .load import STIL_DATEI
-from .output import write_atomic
+from .output import write_atomic, write_new
 
 BEISPIEL_ORDNER = "beispiel"
 
@@ -71,5 +71,9 @@ def new_paper(ordner: Path, templates: Path, art: str, name: str, stil: str | No
             .replace("{gremium}", next(iter(stile[chosen].gremien)))
             .replace("{heute}", f"{dt.date.today():%d.%m.%Y}"))
     target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, text.encode("utf-8"))
+    try:
+        write_new(target, text.encode("utf-8"))
+    except FileExistsError:
+        raise AusgabeFehler(f"{display_path(target)} gibt es schon; bitte einen anderen Namen "
+                            "wählen") from None
     return target

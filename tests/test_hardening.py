@@ -206,7 +206,7 @@ def test_a_read_only_output_folder_and_data_folder(data_copy, tmp_path):
 
 
 def test_archive_without_hard_links_still_refuses_to_overwrite(data_copy, tmp_path, monkeypatch):
-    from pipeline.archive import _link_without_replacing
+    from pipeline.output import link_without_replacing
 
     def no_links(source, target):
         raise OSError(errno.EPERM, "hard links not supported")  # FAT/exFAT, some shares
@@ -224,7 +224,7 @@ def test_archive_without_hard_links_still_refuses_to_overwrite(data_copy, tmp_pa
     tmp = tmp_path / "neu.tmp"
     tmp.write_bytes(b"anderer Inhalt")
     with pytest.raises(FileExistsError):
-        _link_without_replacing(tmp, archived[0])
+        link_without_replacing(tmp, archived[0])
     assert archived[0].read_bytes() == (out / f"{archived[0].parent.name}.docx").read_bytes()
     assert run("archiv", "pruefen", "--ausgabe", str(out)).exit_code == 0
 

@@ -17,8 +17,7 @@ changed by hand.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
+import io
 from pathlib import Path
 
 from docx import Document
@@ -30,6 +29,7 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
+from pipeline.output import write_new
 from pipeline.package import schema_order
 
 FONT = "Arial"
@@ -844,22 +844,13 @@ def create(target: Path, doc: Document) -> bool:
         schema_order(part.element)
     props = doc.core_properties
     props.author, props.title, props.comments = "ratsdoc", target.name, ""
-    # Complete in a temporary file first, then linked into place: os.link refuses an existing
-    # name, so even a template created meanwhile is never replaced, nor left half-written.
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make the template private
+    # Even a template created meanwhile is never replaced, nor left half-written.
+    out = io.BytesIO()
+    doc.save(out)
     try:
-        with os.fdopen(fd, "wb") as out:
-            doc.save(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.link(tmp, target)
+        write_new(target, out.getvalue())
     except FileExistsError:
         return False
-    finally:
-        os.unlink(tmp)
     return True
 
 
