@@ -124,7 +124,7 @@ def read_katalog(ordner: Path) -> Katalog:
     text, problems = read_text(path)
     if text is None:
         raise DatenFehler(problems)
-    return _validate_catalogue_text(path, text)
+    return validate_catalogue_text(path, text)
 
 
 def apply_changes_locked(ordner: Path, changes: list[Aenderung], source: str,
@@ -169,7 +169,7 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
     except (YAMLError, KeyError, TypeError, IndexError):
         measures = {}
     if not measures:
-        _validate_catalogue_text(path, original)  # names what is wrong with the file
+        validate_catalogue_text(path, original)  # names what is wrong with the file
         raise DatenFehler([Problem(name, 0, "", "enthält keine Maßnahmen")])
     problems = []
     bericht = Aenderungsbericht()
@@ -242,7 +242,7 @@ def _apply_changes(ordner: Path, changes: list[Aenderung], source: str,
     buffer = io.StringIO()
     yaml.dump(document, buffer)
     text = buffer.getvalue()
-    katalog = _validate_catalogue_text(path, text)
+    katalog = validate_catalogue_text(path, text)
     _check_written(katalog, written, name)
     write_atomic(path, text.encode("utf-8"))
     return bericht
@@ -310,7 +310,7 @@ def _normalised(text: str) -> str:
 _LINE_BREAKS = re.compile("\r\n|[\r\x85\u2028\u2029]")
 
 
-def _validate_catalogue_text(path: Path, text: str) -> Katalog:
+def validate_catalogue_text(path: Path, text: str) -> Katalog:
     data, zeilen, problems = parse_yaml(text, display_path(path))
     katalog = None
     if not problems:
@@ -529,7 +529,7 @@ def add_measure(ordner: Path, handlungsfeld: str, ziel: str, text: str, akteure:
         goal["massnahmen"].append(measure)
         buffer = io.StringIO()
         yaml.dump(document, buffer)
-        _validate_catalogue_text(path, buffer.getvalue())
+        validate_catalogue_text(path, buffer.getvalue())
         write_atomic(path, buffer.getvalue().encode("utf-8"))
     return number
 

@@ -21,7 +21,7 @@ from typing import Any
 from .edit import Aenderung, Aenderungsbericht, apply_changes_locked, parse_datum, schon_im_verlauf
 from .errors import DatenFehler, EingabeFehler, Problem, display_path
 from .kategorien import KATEGORIEN, Kategorie, kategorie_aus_status
-from .load import KATALOG_DATEI, Quelle, parse_yaml, validate_model
+from .load import KATALOG_DATEI
 from .model import Katalog, Massnahme
 from .output import data_lock, write_atomic
 
@@ -53,7 +53,7 @@ EXCEL_MAX_ZEICHEN = 32_767  # Excel's limit for one cell
 
 def read_katalog(ordner: Path) -> tuple[Katalog, bytes]:
     """The catalogue of a data folder, validated, with the bytes it was read from."""
-    from .kinds.massnahmenkatalog import check_katalog
+    from .edit import validate_catalogue_text
 
     path = ordner / KATALOG_DATEI
     try:
@@ -66,16 +66,7 @@ def read_katalog(ordner: Path) -> tuple[Katalog, bytes]:
     except UnicodeDecodeError as exc:
         raise DatenFehler([Problem(display_path(path), 0, "",
                                    f"ist nicht UTF-8-kodiert ({exc.reason})")]) from None
-    data, zeilen, problems = parse_yaml(text, display_path(path))
-    katalog = None
-    if not problems:
-        quelle = Quelle(path, data, zeilen)
-        katalog, problems = validate_model(quelle, Katalog)
-        if katalog is not None:
-            problems = check_katalog(katalog, quelle)
-    if problems or katalog is None:
-        raise DatenFehler(problems)
-    return katalog, raw
+    return validate_catalogue_text(path, text), raw
 
 
 def _sha(data: bytes | str) -> str:
