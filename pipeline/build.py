@@ -12,7 +12,7 @@ from .archive import Archiv, Version, file_hashes, git_commit, remove_stale_temp
 from .errors import DatenFehler, Problem, display_path
 from .kinds import anlage_datei, anlagen_of, as_of, build_context, dokumentinfo, kind_of, template_for
 from .load import STIL_DATEI, Daten
-from .output import build_lock, write_atomic
+from .output import build_lock, data_lock, ensure_free_space, write_atomic
 from .render import render_docx
 from .validate import load_and_validate
 
@@ -167,7 +167,8 @@ def build(daten_ordner: Path, ausgabe: Path, templates: Path, requested: tuple[s
     Everything is rendered (and converted to PDF) in memory first; only then, under the build
     lock, are files written, each one atomically. A submitted paper is never rendered again.
     """
-    daten = load_and_validate(daten_ordner, templates)
+    with data_lock(daten_ordner, lesen=True):  # never half of a clerk's edit
+        daten = load_and_validate(daten_ordner, templates)
     names = document_names(daten, requested)
     bericht = Bericht()
     archiv = Archiv.open(ausgabe)
@@ -192,8 +193,13 @@ def build(daten_ordner: Path, ausgabe: Path, templates: Path, requested: tuple[s
         stale = {n: d for n, d in rendered.items() if not _pdf_up_to_date(ausgabe, n, d, cache)}
         pdfs = convert_to_pdfa(stale, {n: dokumentinfo(n, daten).titel for n in stale})
     commit = git_commit(daten_ordner)
+    snapshots = {name: snapshot(name, daten) for name in rendered}
     with build_lock(ausgabe):
         remove_stale_temp_files(ausgabe)
+        # Room for everything (output, archive copies, snapshots, PDFs) before the first write:
+        # a full disk then stops the build with nothing changed rather than half-way.
+        ensure_free_space(ausgabe, 2 * _bytes_to_write(ausgabe, rendered, snapshots, pdfs, further)
+                          + 64 * 1024)
         archiv = Archiv.open(ausgabe)
         bericht.hinweise += archiv.recover()
         archiv.require_intact()
@@ -220,7 +226,7 @@ def build(daten_ordner: Path, ausgabe: Path, templates: Path, requested: tuple[s
             pdf_data = pdf_path.read_bytes() if pdf_path and pdf else None
             version = archiv.file(name, data, dokumentinfo(name, daten).datum,
                                   file_hashes(input_files(name, daten, templates)), commit,
-                                  pdf_data, data if pdf_data else None, snapshot(name, daten))
+                                  pdf_data, data if pdf_data else None, snapshots[name])
             bericht.ergebnisse.append(Ergebnis(name, target, changed, pdf_path if pdf else None,
                                                version, written))
             entry |= {"schluessel": keys[name], "sha256": _sha(data)}
@@ -250,6 +256,17 @@ def bericht_zeilen(bericht: Bericht, ausgabe: Path) -> list[tuple[str, str]]:
                                         f" (Version {result.archiviert.version})"))
     lines += [("warnung", warning) for warning in bericht.warnungen]
     return lines
+
+
+def _bytes_to_write(ausgabe: Path, rendered: dict[str, bytes], snapshots: dict[str, bytes],
+                    pdfs: dict[str, bytes], further: dict[str, dict[str, bytes]]) -> int:
+    """What a build may write: every changed document with its archive copies."""
+    total = sum(len(p) for p in pdfs.values())
+    for name, data in rendered.items():
+        target = ausgabe / f"{name}.docx"
+        if not target.exists() or target.stat().st_size != len(data) or target.read_bytes() != data:
+            total += 2 * len(data) + len(snapshots[name]) + sum(map(len, further[name].values()))
+    return total
 
 
 def warnings(daten: Daten, templates: Path, archiv: Archiv, names: list[str]) -> list[str]:
