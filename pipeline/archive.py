@@ -88,6 +88,7 @@ class Archiv:
     zeilen: list[str]  # the log's lines as read (for the hash chain)
     torn: bool = False  # the last line was cut off by a crash
     legacy: bool = False  # entries taken from a format-1 manifest.json, not yet in the log
+    _cached: tuple[int, list[Version]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def open(cls, ausgabe: Path) -> Archiv:
@@ -118,6 +119,9 @@ class Archiv:
 
     @property
     def versionen(self) -> list[Version]:
+        # Derived from the log; cached until the next entry (a large archive has many).
+        if self._cached is not None and self._cached[0] == len(self.eintraege):
+            return self._cached[1]
         versions: dict[tuple[Any, Any], Version] = {}
         for entry in self.eintraege:
             kind, key = entry.get("ereignis"), (entry.get("dokument"), entry.get("version"))
@@ -129,7 +133,8 @@ class Archiv:
                 v.pdf_docx_sha256 = entry["pdf_docx_sha256"]
             elif kind == "eingereicht" and key in versions:
                 versions[key].eingereicht = entry["zeit"]
-        return list(versions.values())
+        self._cached = (len(self.eintraege), list(versions.values()))
+        return self._cached[1]
 
     def of(self, dokument: str) -> list[Version]:
         return [v for v in self.versionen if v.dokument == dokument]
@@ -343,7 +348,8 @@ class Archiv:
                                 f"{display_path(self.ordner / v.docx)} erzeugt")
         for entry in self.eintraege:
             if entry.get("ereignis") == "ausstehend":
-                named = entry["dateien"] | named
+                for relative, digest in entry["dateien"].items():
+                    named.setdefault(relative, digest)  # a confirmed version's hash wins
         for entry in self.pending():
             notes.append(f"{entry['dokument']} v{entry['version']}: von einem abgebrochenen Build "
                          "abgelegt, noch nicht bestätigt; der nächste Build übernimmt oder verwirft "
