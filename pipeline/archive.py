@@ -165,10 +165,20 @@ class Archiv:
 
     def pending(self) -> list[dict[str, Any]]:
         """Pending entries that no later entry confirmed (or abandoned)."""
-        done = {_canonical(e) for e in self.eintraege if e.get("ereignis") != "ausstehend"}
-        done |= {e["ausstehend"] for e in self.eintraege if e.get("ereignis") == "verworfen"}
+        # A confirmation is the entry the pending one announced: same kind, document, version
+        # and files (compared cheaply first; the whole entry only where those match).
+        confirmations: dict[tuple, list[dict[str, Any]]] = {}
+        abandoned = set()
+        for e in self.eintraege:
+            kind = e.get("ereignis")
+            if kind == "verworfen":
+                abandoned.add(e["ausstehend"])
+            elif kind != "ausstehend":
+                confirmations.setdefault(_confirmation_key(e), []).append(e)
         return [e for e in self.eintraege if e.get("ereignis") == "ausstehend"
-                and _canonical(e["nachher"]) not in done and e["id"] not in done]
+                and e["id"] not in abandoned
+                and not any(_without_chain(c) == e["nachher"]
+                            for c in confirmations.get(_confirmation_key(e["nachher"]), []))]
 
     def _abandoned_files(self) -> set[str]:
         ids = {e["ausstehend"] for e in self.eintraege if e.get("ereignis") == "verworfen"}
@@ -363,7 +373,8 @@ class Archiv:
                 problems.append(f"{display_path(file)}: fehlt")
             elif contents and sha256(file.read_bytes()) != expected_hash:
                 problems.append(f"{display_path(file)}: verändert (Prüfsumme stimmt nicht)")
-        present = [p for p in sorted(self.ordner.glob("*/*")) if not p.name.startswith(".")]
+        present = sorted((p for p in self.ordner.glob("*/*") if not p.name.startswith(".")),
+                         key=str)  # sorting Path objects costs seconds at 20,000 files
         if present and not self.eintraege:
             problems.append(f"{display_path(path)} fehlt, obwohl das Archiv "
                             f"{len(present)} Dateien enthält")
@@ -386,6 +397,15 @@ class Archiv:
             raise ArchivFehler("\n".join([
                 "Das Archiv ist nicht in Ordnung; es werden keine neuen Versionen abgelegt, "
                 "bis das geklärt ist (ratsdoc archiv pruefen):", *problems]))
+
+
+def _confirmation_key(entry: dict[str, Any]) -> tuple:
+    return (entry.get("ereignis"), entry.get("dokument"), entry.get("version"),
+            entry.get("docx"), entry.get("pdf"))
+
+
+def _without_chain(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k != "vorher"}
 
 
 def _canonical(entry: dict[str, Any]) -> str:
