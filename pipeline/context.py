@@ -18,6 +18,7 @@ from babel.numbers import format_decimal
 from .markup import formatiert, formatiert_inline, zeilen
 
 if TYPE_CHECKING:
+    from .diagramm import Diagrammdaten
     from .load import Daten
     from .model import Block, Stil, VorlageBasis
 
@@ -32,6 +33,8 @@ class Bild:
 
     zeichnen: Callable[[], bytes]
     breite_mm: float
+    # For a Word chart of the same name in the template (pipeline.diagramm): its figures.
+    daten: Diagrammdaten | None = None
 
     @functools.cached_property
     def png(self) -> bytes:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from . import vorlagen_cache
 from .errors import VorlagenFehler, os_fehlertext
 
 MAX_DATEI_BYTES = 100_000_000  # the .docx file itself
@@ -63,13 +64,18 @@ def check_docx(path: Path, raw: bytes) -> None:
     digest = hashlib.sha256(raw).digest()
     if digest in _GEPRUEFT:
         return
-    _check(path, raw)
+    vorlagen_cache.remembered("geprueft", raw, lambda: _checked(path, raw))
     if len(_GEPRUEFT) > 256:
         _GEPRUEFT.clear()
     _GEPRUEFT.add(digest)
 
 
 _GEPRUEFT: set[bytes] = set()
+
+
+def _checked(path: Path, raw: bytes) -> bytes:
+    _check(path, raw)
+    return b"ok"  # only a template that passed is remembered
 
 
 def _check(path: Path, raw: bytes) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from . import vorlagen_cache
 from .errors import VorlagenFehler
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -57,13 +58,20 @@ def schema_order(root: etree._Element, parents: tuple[str, ...] = tuple(_SEQUENC
 @functools.lru_cache(maxsize=256)
 def _checked_part(name: str, data: bytes, template: Path) -> bytes:
     """A part parsed strictly and put into schema order (cached: most parts repeat unchanged)."""
+    ordered = vorlagen_cache.remembered("teil", name.encode() + b"\0" + data,
+                                        lambda: _ordered_part(name, data, template) or b"=")
+    return data if ordered == b"=" else ordered
+
+
+def _ordered_part(name: str, data: bytes, template: Path) -> bytes | None:
+    """The part in schema order, or None when it already was; VorlagenFehler for broken XML."""
     try:
         root = etree.fromstring(data, STRICT_PARSER)
     except etree.XMLSyntaxError as exc:
         raise VorlagenFehler(template, f"erzeugt ungültiges XML in {name} ({exc})") from None
     if name.startswith(_ORDERED_PARTS) and schema_order(root):
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-    return data
+    return None
 
 
 def normalise_package(docx: bytes, template: Path) -> bytes:

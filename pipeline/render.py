@@ -15,6 +15,7 @@ import difflib
 import functools
 import html
 import io
+import marshal
 import re
 import string
 import time
@@ -43,7 +44,7 @@ from jinja2.utils import _PassArg, generate_lorem_ipsum, pass_context, pass_eval
 from jinja2.visitor import NodeTransformer
 from lxml import etree
 
-from . import markup
+from . import diagramm, markup, vorlagen_cache
 from .context import Bild, Dokumentinfo
 from .errors import VorlagenFehler
 from .markup_docx import FehlendeFormatvorlage, einsetzen
@@ -360,7 +361,14 @@ class _Environment(SandboxedEnvironment):
         if source not in self._compiled:
             if len(self._compiled) >= 32:
                 self._compiled.clear()
-            self._compiled[source] = super().from_string(source)
+            code = vorlagen_cache.remembered("jinja", source.encode(),
+                                             lambda: marshal.dumps(self.compile(source)))
+            try:
+                compiled = marshal.loads(code)
+            except (EOFError, ValueError, TypeError):
+                compiled = self.compile(source)  # a damaged cache entry
+            self._compiled[source] = self.template_class.from_code(
+                self, compiled, self.make_globals(None), None)
         return self._compiled[source]
 
     def _parse(self, source, name, filename):
@@ -493,7 +501,8 @@ _LISTING_CHARS = re.compile("[\t\n\a\f]")
 @functools.lru_cache(maxsize=32)
 def _patched_xml(src_xml: str) -> str:
     """docxtpl's tag clean-up of a template part: pure, and the same for every render."""
-    return DocxTemplate.patch_xml(None, src_xml)
+    return vorlagen_cache.remembered(
+        "patch", src_xml.encode(), lambda: DocxTemplate.patch_xml(None, src_xml).encode()).decode()
 
 
 # Tags that can leave a table row with another number of cells than its grid.
@@ -626,6 +635,10 @@ def template_problems(path: Path) -> list[str]:
 
 @functools.lru_cache(maxsize=64)
 def _template_problems(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
+    return tuple(vorlagen_cache.analysed("fehler", path, lambda: _analyse_problems(path)))
+
+
+def _analyse_problems(path: Path) -> list[str]:
     template = open_template(path)
     try:
         units = list(_units(template))
@@ -634,7 +647,7 @@ def _template_problems(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
     problems: list[str] = []
     for unit, paragraphs, source in units:
         problems += _unit_problems(unit, paragraphs, source)
-    return tuple(dict.fromkeys(problems))
+    return list(dict.fromkeys(problems))
 
 
 def _units(template: DocxTemplate):
@@ -1098,11 +1111,30 @@ PROBE_PNG = bytes.fromhex(
     "63680000008200815cc7b1ba0000000049454e44ae426082")
 
 
-def _pictures(template: DocxTemplate, context: dict[str, Any], probe: bool) -> dict[str, Any]:
-    """Pictures (top-level context values) become docxtpl InlineImages of this template."""
+def _pictures(template: DocxTemplate, context: dict[str, Any], probe: bool,
+              used: frozenset[str]) -> dict[str, Any]:
+    """Pictures (top-level context values) the template places as `{{ name }}` become docxtpl
+    InlineImages of this template; the others are never drawn."""
     return {k: InlineImage(template, io.BytesIO(PROBE_PNG if probe else v.png),
                            width=Mm(v.breite_mm))
-            if isinstance(v, Bild) else v for k, v in context.items()}
+            if isinstance(v, Bild) and k in used else v for k, v in context.items()}
+
+
+def _fill_charts(path: Path, template: DocxTemplate, context: dict[str, Any]) -> None:
+    """Word charts named like a picture placeholder take that picture's figures."""
+    charts = None
+    for name, value in context.items():
+        if not isinstance(value, Bild) or value.daten is None:
+            continue
+        if charts is None:
+            charts = diagramm.charts_named(template.docx)
+        part = charts.get(name)
+        if part is None:
+            continue
+        try:
+            part._blob = diagramm.fill(part.blob, value.daten)
+        except (diagramm.DiagrammFehler, etree.XMLSyntaxError, ValueError) as exc:
+            raise VorlagenFehler(path, f"Diagramm „{name}“: {exc}") from None
 
 
 def undeclared_variables(path: Path, context: dict[str, Any]) -> set[str]:
@@ -1118,9 +1150,13 @@ def undeclared_variables(path: Path, context: dict[str, Any]) -> set[str]:
 @functools.lru_cache(maxsize=64)
 def _template_variables(path: Path, mtime_ns: int, size: int) -> frozenset[str]:
     """All top-level names a template uses (cached per file version: parsing costs ~30 ms)."""
+    return frozenset(vorlagen_cache.analysed("platzhalter", path, lambda: _analyse_variables(path)))
+
+
+def _analyse_variables(path: Path) -> list[str]:
     template = open_template(path)
     try:
-        return frozenset(template.get_undeclared_template_variables(make_environment()))
+        return sorted(template.get_undeclared_template_variables(make_environment()))
     except TemplateSyntaxError:
         problems = template_problems(path)
         raise VorlagenFehler(path, _listing(problems) if problems else
@@ -1150,12 +1186,14 @@ def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo,
     template = open_template(path)
     try:
         with _limits():
-            template.render(_pictures(template, context, probe), make_environment(),
+            used = _template_variables(path, path.stat().st_mtime_ns, path.stat().st_size)
+            template.render(_pictures(template, context, probe, used), make_environment(),
                             autoescape=True)
     except FehlendeFormatvorlage as exc:
         raise VorlagenFehler(path, exc.meldung()) from None
     except Exception as exc:
         raise VorlagenFehler(path, _render_error(exc, getattr(exc, "ratsdoc_place", ""))) from None
+    _fill_charts(path, template, context)
     _set_core_properties(template, info)
     out = io.BytesIO()
     template.save(out)

@@ -599,7 +599,7 @@ def zwischenbericht() -> Document:
     para(doc, "Seit dem letzten Bericht wurde kein Status geändert.")
     tag(doc, "{%p endif %}")
 
-    para(doc, "{{ diagramm }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    statistik_diagramm(para(doc, "", align=WD_ALIGN_PARAGRAPH.CENTER, keep_next=True))
     para(doc, "Abbildung: Maßnahmen je Handlungsfeld nach Stand der Umsetzung",
          style="Kleingedruckt", align=WD_ALIGN_PARAGRAPH.CENTER)
 
@@ -809,6 +809,89 @@ TEMPLATES = {
     "landkreis-esslingen": {"sitzungsvorlage.docx": sitzungsvorlage},
     "landkreis-boeblingen": {"empfehlungen.docx": empfehlungen},
 }
+
+
+# The chart's look per category: the colour of the catalogue's cells, and a pattern so that a
+# paper printed in grey still tells the categories apart (LibreOffice draws these as hatches).
+DIAGRAMM_MUSTER = {
+    "Abgeschlossen": ("C5E0B3", None),
+    "Laufend / wird fortgesetzt": ("DEEAF6", "WIDE_UPWARD_DIAGONAL"),
+    "In Planung": ("FFF2CC", "LIGHT_VERTICAL"),
+    "In Prüfung": ("E4DFEC", "DIAGONAL_CROSS"),
+    "Noch nicht umgesetzt": ("F7CAAC", "DARK_HORIZONTAL"),
+}
+
+
+def statistik_diagramm(paragraph, width_mm: float = 160, height_mm: float = 95) -> None:
+    """A native Word chart named „diagramm“: stacked bars, one per Handlungsfeld, one series
+    per category. ratsdoc replaces its sample figures with the report's; its look is the
+    template's (editable in Word). The chart XML comes from python-pptx's chart writer, which
+    writes the same DrawingML chart part Word uses."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.shared import Mm
+    from lxml import etree
+    from pptx.chart.chart import Chart
+    from pptx.chart.data import CategoryChartData
+    from pptx.chart.xmlwriter import ChartXmlWriter
+    from pptx.dml.color import RGBColor as PptxRGB
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+    from pptx.enum.dml import MSO_PATTERN
+    from pptx.oxml import parse_xml as parse_chart
+    from pptx.util import Pt as PptxPt
+
+    data = CategoryChartData(number_format="0")
+    data.categories = [f"Handlungsfeld {i}" for i in range(1, 8)]
+    for n, name in enumerate(DIAGRAMM_MUSTER):
+        data.add_series(name, [(i * 3 + n * 2) % 5 for i in range(7)])
+    space = parse_chart(ChartXmlWriter(XL_CHART_TYPE.BAR_STACKED, data).xml.encode("utf-8"))
+    chart = Chart(space, None)
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+    chart.legend.include_in_layout = False
+    chart.font.size = PptxPt(8)
+    chart.font.name = FONT
+    plot = chart.plots[0]
+    plot.gap_width, plot.overlap = 60, 100
+    for series, (colour, pattern) in zip(plot.series, DIAGRAMM_MUSTER.values(), strict=True):
+        fill = series.format.fill
+        if pattern is None:
+            fill.solid()
+            fill.fore_color.rgb = PptxRGB.from_string(colour)
+        else:
+            fill.patterned()
+            fill.pattern = getattr(MSO_PATTERN, pattern)
+            fill.fore_color.rgb = PptxRGB.from_string("505050")
+            fill.back_color.rgb = PptxRGB.from_string(colour)
+        series.format.line.color.rgb = PptxRGB.from_string("404040")
+        series.format.line.width = PptxPt(0.5)
+    chart.value_axis.has_major_gridlines = True
+    chart.value_axis.major_gridlines.format.line.color.rgb = PptxRGB.from_string("D9D9D9")
+    chart.value_axis.has_title = True
+    chart.value_axis.axis_title.text_frame.text = "Anzahl Maßnahmen"
+    # No frame around the chart (a chart space without spPr gets one in Word).
+    space.append(parse_chart('<c:spPr xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/'
+                             'chart" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/'
+                             'main"><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr>'))
+    space.append(space.find("{*}txPr"))  # schema order: spPr before txPr
+    blob = etree.tostring(space, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+    document_part = paragraph.part
+    part = Part(PackURI("/word/charts/chart1.xml"),
+                "application/vnd.openxmlformats-officedocument.drawingml.chart+xml", blob,
+                document_part.package)
+    rid = document_part.relate_to(part, RT.CHART)
+    run = paragraph.add_run()
+    run._r.append(parse_xml(
+        f'<w:drawing {nsdecls("w", "wp", "a", "r")}><wp:inline distT="0" distB="0" distL="0" '
+        f'distR="0"><wp:extent cx="{Mm(width_mm)}" cy="{Mm(height_mm)}"/>'
+        '<wp:effectExtent l="0" t="0" r="0" b="0"/>'
+        '<wp:docPr id="100" name="diagramm" descr="Balkendiagramm: Maßnahmen je Handlungsfeld '
+        'nach Stand der Umsetzung"/><wp:cNvGraphicFramePr/>'
+        '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
+        '<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
+        f'r:id="{rid}"/></a:graphicData></a:graphic></wp:inline></w:drawing>'))
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import io
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..context import KOERPERSCHAFT_FELDER, datum, koerperschaft, lines
+from ..diagramm import Diagrammdaten
 from ..kategorien import KATEGORIEN, Kategorie
 from ..load import KATALOG_DATEI
 from ..markup import Formatiert, zeilen
@@ -184,6 +185,13 @@ def legende(katalog: Katalog) -> list[dict[str, str]]:
     counts = statistik(katalog)["gesamt"]
     return [{"bezeichnung": i.bezeichnung, "farbe": i.farbe, "anzahl": str(counts[k.value])}
             for k, i in KATEGORIEN.items()]
+
+
+def diagrammdaten(stat: dict[str, Any]) -> Diagrammdaten:
+    """The figures of the Word chart: one bar per Handlungsfeld, one segment per category."""
+    rows = stat["zeilen"][::-1]  # a bar chart's first category is the bottom bar
+    return Diagrammdaten([r["name"] for r in rows],
+                         [(i.bezeichnung, [r[k.value] for r in rows]) for k, i in KATEGORIEN.items()])
 
 
 def balkendiagramm(stat: dict[str, Any]) -> bytes:

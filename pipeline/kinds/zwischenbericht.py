@@ -12,7 +12,7 @@ from ..load import KATALOG_DATEI
 from ..markup import formatiert_inline
 from ..model import Massnahme, Zwischenbericht
 from . import VorlageMitKopf, as_of, info, register
-from .massnahmenkatalog import balkendiagramm, statistik
+from .massnahmenkatalog import balkendiagramm, diagrammdaten, statistik
 
 if TYPE_CHECKING:
     from ..errors import Problem
@@ -50,7 +50,9 @@ class ZwischenberichtKind(VorlageMitKopf):
         "kategorien": "Die Statuskategorien (Schleife)",
         "kategorien[].schluessel": "Schlüssel der Kategorie, z. B. „abgeschlossen“",
         "kategorien[].bezeichnung": "Name der Kategorie",
-        "diagramm": "Balkendiagramm Handlungsfeld × Kategorie (Bild)",
+        "diagramm": "Balkendiagramm Handlungsfeld × Kategorie: ein Word-Diagramm namens "
+                    "„diagramm“ (gestapelte Balken, eine Datenreihe je Kategorie) erhält die "
+                    "Zahlen; {{ diagramm }} setzt es stattdessen als Bild ein",
         "aenderungen": "Statusänderungen seit dem letzten Bericht",
         "aenderungen.seit": "Stichtag des letzten Berichts (leer beim ersten)",
         "aenderungen.zeilen": "Die Änderungen (Schleife)",
@@ -102,7 +104,8 @@ class ZwischenberichtKind(VorlageMitKopf):
             "statistik": stat,
             "kategorien": [{"schluessel": k.value, "bezeichnung": i.bezeichnung}
                            for k, i in KATEGORIEN.items()],
-            "diagramm": Bild(lambda: balkendiagramm(stat), breite_mm=160),
+            "diagramm": Bild(lambda: balkendiagramm(stat), breite_mm=160,
+                             daten=diagrammdaten(stat)),
             "aenderungen": aenderungen(doc, daten),
             "abgeschlossen": [_kurz(m) for m in alle
                               if m.status_kategorie == Kategorie.ABGESCHLOSSEN],

@@ -1,0 +1,104 @@
+"""What ratsdoc learns from a template once (its mistakes, its placeholders), kept per user.
+
+Templates change rarely; analysing one costs 50–150 ms, so every build and `check` would pay
+it again for every template. The results are stored by the sha256 of the template's bytes and
+of the analysing code, like Python's own __pycache__: a changed template or a new ratsdoc
+version is analysed anew, and a lost or damaged cache only costs time.
+
+Location: RATSDOC_CACHE if set (empty: no cache), else %LOCALAPPDATA%\\ratsdoc\\Cache on
+Windows, else $XDG_CACHE_HOME/ratsdoc or ~/.cache/ratsdoc.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+_ANALYSING_MODULES = ("render.py", "docxsafe.py", "package.py", "vorlagen_cache.py")
+
+
+def cache_folder() -> Path | None:
+    return _folder(os.environ.get("RATSDOC_CACHE"), os.environ.get("XDG_CACHE_HOME"))
+
+
+@functools.lru_cache(maxsize=8)
+def _folder(configured: str | None, xdg: str | None) -> Path | None:
+    if configured is not None:
+        return Path(configured) if configured else None
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "ratsdoc" / "Cache"
+    base = xdg or str(Path.home() / ".cache")
+    return Path(base) / "ratsdoc"
+
+
+@functools.cache
+def _code_fingerprint() -> bytes:
+    import docxtpl
+    import jinja2
+
+    digest = hashlib.sha256(f"{sys.version} {docxtpl.__version__} {jinja2.__version__}".encode())
+    here = Path(__file__).parent
+    for name in _ANALYSING_MODULES:
+        digest.update((here / name).read_bytes())
+    return digest.digest()
+
+
+def analysed(kind: str, path: Path, analyse: Callable[[], list[str]]) -> list[str]:
+    """analyse(), or what it returned before for a template with these very bytes.
+
+    Only results are kept: a template that raises (not a .docx, a syntax error) is analysed
+    again each time, so its error message always names the file it came from.
+    """
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return analyse()  # analyse() reports the missing or unreadable file in German
+    raw = remembered(kind, content, lambda: json.dumps(analyse(), ensure_ascii=False).encode())
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    return analyse()  # a damaged entry: only costs time
+
+
+def remembered(kind: str, content: bytes, compute: Callable[[], bytes]) -> bytes:
+    """compute(), or what it returned before for this content (and this ratsdoc)."""
+    folder = cache_folder()
+    if folder is None:
+        return compute()
+    key = hashlib.sha256(_code_fingerprint() + kind.encode() + b"\0" + content).hexdigest()
+    entry = folder / kind / key[:2] / key
+    try:
+        stored = entry.read_bytes()
+        # Each entry begins with the sha256 of its value: a damaged one is computed anew.
+        if hashlib.sha256(stored[32:]).digest() == stored[:32]:
+            return stored[32:]
+    except OSError:
+        pass
+    value = compute()
+    _store(entry, hashlib.sha256(value).digest() + value)
+    return value
+
+
+def _store(entry: Path, value: bytes) -> None:
+    # Atomic (temp file and rename) but not synced: a cache needs no durability.
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(value)
+            os.replace(temp, entry)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass  # a cache that cannot be written only costs time

@@ -1,0 +1,79 @@
+"""The per-user cache of template analyses: used when the template's bytes are the same, never
+when they changed, and a damaged, missing or unwritable cache only costs time."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from docx import Document
+
+from .conftest import DATA, ROOT, STIL, TEMPLATES
+from .test_build import DOCUMENTS
+
+
+def ratsdoc(*args: str, cache: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RATSDOC_CACHE": cache, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, check=False, timeout=300)
+
+
+def build(out: Path, cache: str, templates: Path = TEMPLATES) -> subprocess.CompletedProcess:
+    return ratsdoc("build", "--daten", str(DATA), "--vorlagen", str(templates), "--ausgabe",
+                   str(out), cache=cache, cwd=out.parent)
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    return {name: (out / f"{name}.docx").read_bytes() for name in DOCUMENTS}
+
+
+def test_cached_damaged_and_disabled_cache_give_the_same_papers(tmp_path):
+    cache = tmp_path / "cache"
+    first = build(tmp_path / "a", str(cache))
+    assert first.returncode == 0, first.stderr
+    kinds = {p.name for p in cache.iterdir()}
+    assert {"fehler", "platzhalter", "jinja", "patch", "geprueft", "teil"} <= kinds
+    entries = [p for p in cache.rglob("*") if p.is_file()]
+    assert not [p for p in entries if p.name.startswith(".tmp-")]  # no temp files left
+
+    second = build(tmp_path / "b", str(cache))  # every analysis from the cache
+    assert second.returncode == 0, second.stderr
+    assert outputs(tmp_path / "b") == outputs(tmp_path / "a")
+
+    for entry in entries:  # a damaged cache: garbage in every entry
+        entry.write_bytes(b"\x00kaputt")
+    damaged = build(tmp_path / "c", str(cache))
+    assert damaged.returncode == 0, damaged.stderr
+    assert outputs(tmp_path / "c") == outputs(tmp_path / "a")
+
+    disabled = build(tmp_path / "d", "")
+    assert disabled.returncode == 0, disabled.stderr
+    assert outputs(tmp_path / "d") == outputs(tmp_path / "a")
+
+    blocked = tmp_path / "eine-datei"
+    blocked.write_text("kein Ordner")
+    unwritable = build(tmp_path / "e", str(blocked / "cache"))
+    assert unwritable.returncode == 0, unwritable.stderr
+    assert outputs(tmp_path / "e") == outputs(tmp_path / "a")
+    assert "Traceback" not in unwritable.stderr
+
+
+def test_a_template_changed_after_caching_is_analysed_again(tmp_path):
+    cache = str(tmp_path / "cache")
+    templates = tmp_path / "vorlagen"
+    shutil.copytree(TEMPLATES, templates)
+    assert build(tmp_path / "a", cache, templates).returncode == 0
+
+    path = templates / STIL / "beschlussvorlage.docx"
+    doc = Document(str(path))
+    [paragraph] = [p for p in doc.paragraphs if "{{ betreff }}" in p.text][:1]
+    paragraph.add_run(" {{ betref }")
+    doc.save(str(path))
+    result = build(tmp_path / "b", cache, templates)
+    assert result.returncode == 1
+    assert f"Fehler: Vorlage {path.relative_to(tmp_path)}: " in result.stderr
+    assert "{{ betref }" in result.stderr
+    assert "Traceback" not in result.stderr
