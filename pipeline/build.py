@@ -8,12 +8,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import vorlagen_cache
 from .archive import Archiv, Version, file_hashes, git_commit, remove_stale_temp_files
 from .errors import DatenFehler, Problem, display_path
 from .kinds import anlage_datei, anlagen_of, as_of, build_context, dokumentinfo, kind_of, template_for
 from .load import STIL_DATEI, Daten
 from .output import build_lock, data_lock, ensure_free_space, write_atomic
-from .render import render_docx
 from .validate import load_and_validate
 
 
@@ -81,22 +81,11 @@ def snapshot(name: str, daten: Daten) -> bytes:
     return (json.dumps(payload, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-@functools.cache
-def _code_fingerprint() -> str:
-    """ratsdoc's own source and the versions of the libraries that shape the output."""
-    from importlib.metadata import version
-
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.read_bytes())
-    for package in ("docxtpl", "python-docx", "jinja2", "babel", "matplotlib", "lxml",
-                    "markdown-it-py"):
-        digest.update(f"{package}={version(package)}".encode())
-    return digest.hexdigest()
-
-
 def cache_key(name: str, daten: Daten, templates: Path) -> str:
-    digest = hashlib.sha256(_code_fingerprint().encode())
+    """The hash of everything a document's rendering depends on: ratsdoc, its template and
+    style, the data files it shows, its Fassung (a Neufassung says so in its header)."""
+    digest = hashlib.sha256(vorlagen_cache.code_fingerprint())
+    digest.update(f"fassung={daten.fassungen.get(name, 1)}".encode())
     for path in input_files(name, daten, templates):
         digest.update(str(path.name).encode())
         digest.update(path.read_bytes())
@@ -122,6 +111,8 @@ def _cached_output(ausgabe: Path, name: str, key: str, cache: dict) -> bytes | N
 def render_all(daten: Daten, templates: Path, names: list[str],
                probe: bool = False) -> dict[str, bytes]:
     """Render every named document in memory; nothing is written here."""
+    from .render import render_docx  # docxtpl, Jinja and python-docx: only when rendering
+
     return {
         name: render_docx(template_for(name, daten, templates), build_context(name, daten),
                           dokumentinfo(name, daten), probe)
@@ -135,11 +126,19 @@ def check(daten_ordner: Path, templates: Path, ausgabe: Path) -> tuple[list[str]
     names = document_names(daten)
     archiv = Archiv.open(ausgabe)
     daten.fassungen = {n: archiv.einreichung(n).fassung for n in names}
-    render_all(daten, templates, names, probe=True)  # charts need not be drawn to check
     for name in names:
-        doc = daten.dokumente[name]
-        kind_of(doc).weitere_ausgaben(name, doc, daten, templates)
+        # A document whose inputs are byte for byte those of an earlier successful trial is
+        # not rendered again (remembered per user, like the template analyses).
+        vorlagen_cache.remembered("probe", cache_key(name, daten, templates).encode(),
+                                  functools.partial(_probe, daten, templates, name))
     return names, warnings(daten, templates, archiv, names)
+
+
+def _probe(daten: Daten, templates: Path, name: str) -> bytes:
+    render_all(daten, templates, [name], probe=True)  # charts need not be drawn to check
+    doc = daten.dokumente[name]
+    kind_of(doc).weitere_ausgaben(name, doc, daten, templates)  # e.g. the Pressetext's HTML
+    return b"ok"  # only a successful trial is remembered
 
 
 def preview(daten_ordner: Path, templates: Path, ausgabe: Path, name: str) -> bytes:

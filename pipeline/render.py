@@ -1175,7 +1175,8 @@ def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo,
 
     The template is checked first (`template_problems`); rendering is bounded by
     TIME_LIMIT_SECONDS, MAX_LOOP_STEPS, MAX_OUTPUT_CHARS and MAX_VALUE_SIZE. Every failure is a
-    VorlagenFehler in German. A `probe` (for `check`) puts a placeholder for every picture.
+    VorlagenFehler in German. A `probe` (for `check`) puts a placeholder for every picture and
+    returns b"" once the template has rendered.
     """
     problems = template_problems(path)
     if problems:
@@ -1194,6 +1195,8 @@ def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo,
     except Exception as exc:
         raise VorlagenFehler(path, _render_error(exc, getattr(exc, "ratsdoc_place", ""))) from None
     _fill_charts(path, template, context)
+    if probe:
+        return b""  # a trial (`check`) needs no package: the body was parsed strictly already
     _set_core_properties(template, info)
     out = io.BytesIO()
     template.save(out)

@@ -20,7 +20,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-_ANALYSING_MODULES = ("render.py", "docxsafe.py", "package.py", "vorlagen_cache.py")
+_LIBRARIES = ("docxtpl", "python-docx", "jinja2", "babel", "matplotlib", "lxml", "markdown-it-py",
+              "pydantic")
 
 
 def cache_folder() -> Path | None:
@@ -38,14 +39,16 @@ def _folder(configured: str | None, xdg: str | None) -> Path | None:
 
 
 @functools.cache
-def _code_fingerprint() -> bytes:
-    import docxtpl
-    import jinja2
+def code_fingerprint() -> bytes:
+    """ratsdoc's own source, Python's version and the versions of the libraries that shape
+    the output: what every cached result (and the build's output cache) depends on."""
+    from importlib.metadata import version  # not the libraries themselves: cheaper
 
-    digest = hashlib.sha256(f"{sys.version} {docxtpl.__version__} {jinja2.__version__}".encode())
-    here = Path(__file__).parent
-    for name in _ANALYSING_MODULES:
-        digest.update((here / name).read_bytes())
+    digest = hashlib.sha256(sys.version.encode())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):  # the kinds' modules too
+        digest.update(path.read_bytes())
+    for package in _LIBRARIES:
+        digest.update(f"{package}={version(package)}".encode())
     return digest.digest()
 
 
@@ -74,7 +77,7 @@ def remembered(kind: str, content: bytes, compute: Callable[[], bytes]) -> bytes
     folder = cache_folder()
     if folder is None:
         return compute()
-    key = hashlib.sha256(_code_fingerprint() + kind.encode() + b"\0" + content).hexdigest()
+    key = hashlib.sha256(code_fingerprint() + kind.encode() + b"\0" + content).hexdigest()
     entry = folder / kind / key[:2] / key
     try:
         stored = entry.read_bytes()

@@ -77,3 +77,42 @@ def test_a_template_changed_after_caching_is_analysed_again(tmp_path):
     assert f"Fehler: Vorlage {path.relative_to(tmp_path)}: " in result.stderr
     assert "{{ betref }" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _check_modules(data: Path, templates: Path, cache: str, cwd: Path) -> tuple[int, str, str]:
+    """Run `check` in a fresh process; (exit code, stderr, the rendering libraries it loaded)."""
+    code = ("import sys\nfrom pipeline.cli import main\n"
+            "try:\n    main(['check', '--daten', sys.argv[1], '--vorlagen', sys.argv[2]])\n"
+            "except SystemExit as exc:\n    code = exc.code\n"
+            "print(sorted(m for m in ('docxtpl', 'jinja2', 'docx') if m in sys.modules))\n"
+            "sys.exit(code)")
+    env = {**os.environ, "RATSDOC_CACHE": cache, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", code, str(data), str(templates)],
+                            capture_output=True, text=True, env=env, cwd=cwd, check=False,
+                            timeout=300)
+    return result.returncode, result.stderr, result.stdout.strip().splitlines()[-1]
+
+
+def test_check_renders_again_only_what_changed_since_its_last_success(tmp_path):
+    cache = str(tmp_path / "cache")
+    data, templates = tmp_path / "daten", tmp_path / "vorlagen"
+    shutil.copytree(DATA, data)
+    shutil.copytree(TEMPLATES, templates)
+
+    code, err, loaded = _check_modules(data, templates, cache, tmp_path)
+    assert code == 0, err
+    assert loaded == "['docx', 'docxtpl', 'jinja2']"  # the first check renders every paper
+    code, err, loaded = _check_modules(data, templates, cache, tmp_path)
+    assert code == 0, err
+    assert loaded == "[]"  # nothing changed: no paper rendered, no docxtpl imported
+
+    path = templates / STIL / "beschlussvorlage.docx"  # a template broken after a good check
+    doc = Document(str(path))
+    [paragraph] = [p for p in doc.paragraphs if "{{ betreff }}" in p.text][:1]
+    paragraph.add_run(" {{ betref }}")
+    doc.save(str(path))
+    code, err, loaded = _check_modules(data, templates, cache, tmp_path)
+    assert code == 1
+    assert "unbekannte Platzhalter: betref" in err
+    assert "Traceback" not in err
+
