@@ -90,6 +90,65 @@ def baseline_template(target: Path) -> Path:
     return target
 
 
+def catalogue_rows(folder: Path, target: Path) -> Path:
+    """The measures of a catalogue as the JSON the JSON-based peers render (written beforehand)."""
+    import yaml
+
+    katalog = yaml.load((folder / "massnahmenkatalog.yaml").read_text(encoding="utf-8"),
+                        Loader=yaml.CSafeLoader)
+    rows = [{k: str(m[k]) for k in ("nr", "text", "akteure", "status")}
+            for hf in katalog["handlungsfelder"] for z in hf["ziele"] for m in z["massnahmen"]]
+    target.write_text(json.dumps({"titel": katalog["titel"], "massnahmen": rows},
+                                 ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+def docxtemplater_template(target: Path) -> Path:
+    """The same plain table for docxtemplater: the row between {#massnahmen} and {/massnahmen}."""
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading("{titel}", level=1)
+    table = doc.add_table(rows=2, cols=4)
+    for row, texts in zip(table.rows, (["Nr.", "Maßnahme", "Akteure", "Status"],
+                                       ["{#massnahmen}{nr}", "{text}", "{akteure}",
+                                        "{status}{/massnahmen}"]), strict=True):
+        for cell, text in zip(row.cells, texts, strict=True):
+            cell.text = text
+    doc.save(target)
+    return target
+
+
+PEER = ROOT / "benchmarks" / ".peer"  # git-ignored: docxtemplater and pizzip from npm
+PEER_SCRIPT = """\
+const fs = require("fs");
+const PizZip = require("pizzip");
+const Docxtemplater = require("docxtemplater");
+const [template, data, out] = process.argv.slice(2);
+const doc = new Docxtemplater(new PizZip(fs.readFileSync(template, "binary")),
+                              {paragraphLoop: true, linebreaks: true});
+doc.render(JSON.parse(fs.readFileSync(data, "utf8")));
+fs.writeFileSync(out, doc.getZip().generate({type: "nodebuffer", compression: "DEFLATE"}));
+"""
+
+
+def docxtemplater_peer() -> tuple[Path | None, str]:
+    """The Node script rendering with docxtemplater, installed on first use; or (None, why)."""
+    if not (shutil.which("node") and shutil.which("npm")):
+        return None, "node or npm missing"
+    if not (PEER / "node_modules" / "docxtemplater").is_dir():
+        PEER.mkdir(parents=True, exist_ok=True)
+        try:
+            subprocess.run(["npm", "install", "--prefix", str(PEER), "--no-audit", "--no-fund",
+                            "--no-save", "docxtemplater", "pizzip"],
+                           capture_output=True, check=True, timeout=600)
+        except (OSError, subprocess.SubprocessError) as exc:
+            return None, f"npm install failed ({type(exc).__name__})"
+    script = PEER / "render.js"
+    script.write_text(PEER_SCRIPT, encoding="utf-8")
+    return script, ""
+
+
 # --- the measured cases (each runs in a child process) -----------------------------------------
 
 
@@ -113,6 +172,17 @@ def case_baseline_catalogue(folder: Path, template: Path) -> None:
     tpl = DocxTemplate(template)
     tpl.render({"titel": katalog["titel"], "massnahmen": rows}, autoescape=True)
     tpl.save(io.BytesIO())
+
+
+def case_json_catalogue(rows: Path, template: Path, out: Path) -> None:
+    """The plain docxtpl table from the JSON rows."""
+    from docxtpl import DocxTemplate
+
+    with open(rows, encoding="utf-8") as handle:
+        data = json.load(handle)
+    tpl = DocxTemplate(template)
+    tpl.render(data, autoescape=True)
+    tpl.save(out)
 
 
 def case_floor_catalogue(docx: Path) -> float:
@@ -206,6 +276,7 @@ CASES = {
     "ratsdoc_catalogue": lambda a: case_ratsdoc_catalogue(Path(a[0])),
     "baseline_catalogue": lambda a: case_baseline_catalogue(Path(a[0]), Path(a[1])),
     "floor_catalogue": lambda a: case_floor_catalogue(Path(a[0])),
+    "json_catalogue": lambda a: case_json_catalogue(Path(a[0]), Path(a[1]), Path(a[2])),
     "ratsdoc_papers": lambda a: case_ratsdoc_papers(Path(a[0]), Path(a[1])),
     "baseline_papers": lambda a: case_baseline_papers(Path(a[0])),
     "ratsdoc_pdf": lambda a: case_ratsdoc_pdf(Path(a[0]), int(a[1])),
@@ -274,28 +345,7 @@ def main() -> None:
         tmp = Path(tmp)
         template = baseline_template(tmp / "baseline.docx")
 
-        lines += ["1. Catalogue rendering (YAML file → .docx bytes)", "",
-                  "| measures | ratsdoc | baseline (pyyaml C + plain docxtpl) | floor (serialise + zip) "
-                  "| ratsdoc/baseline | ratsdoc/floor | peak MB ratsdoc / baseline |",
-                  "|---:|---:|---:|---:|---:|---:|---:|"]
-        for size in sizes:
-            folder = catalogue_folder(size, tmp / f"kat{size}")
-            produced = tmp / f"kat{size}.docx"
-            _write_catalogue(folder, produced)
-            runs = {"r": [], "b": [], "f": []}
-            peak = {"r": 0.0, "b": 0.0}
-            for _ in range(reps if size < 10000 else max(1, reps - 2)):
-                r = measure("ratsdoc_catalogue", folder)
-                b = measure("baseline_catalogue", folder, template)
-                f = measure("floor_catalogue", produced)
-                runs["r"].append(r["s"])
-                runs["b"].append(b["s"])
-                runs["f"].append(f["s"])
-                peak["r"], peak["b"] = max(peak["r"], r["mb"]), max(peak["b"], b["mb"])
-            r, b, f = (median(runs[k]) for k in "rbf")
-            lines.append(f"| {size:,} | {fmt(r)} | {fmt(b)} | {fmt(f)} | {r / b:.2f} | {r / f:.1f} | "
-                         f"{peak['r']:.0f} / {peak['b']:.0f} |")
-
+        lines += catalogue_section(tmp, template, sizes, reps)
         lines += ["", f"2. Many papers ({papers} Beschlussvorlagen + catalogue + Zwischenbericht)", "",
                   "| case | time |", "|---|---:|"]
         folder = papers_folder(papers, tmp / "papers")
@@ -333,6 +383,50 @@ def main() -> None:
                   f"| `ratsdoc check` (shipped data) | {fmt(median(checks))} |"]
         lines += clerk_speed(tmp, reps, 200 if args.klein else 10_000)
     print("\n".join(lines))
+
+
+def catalogue_section(tmp: Path, template: Path, sizes: list[int], reps: int) -> list[str]:
+    """Issue 16: the catalogue, each case a whole fresh process, interleaved, side by side."""
+    peer, why = docxtemplater_peer()
+    peer_template = docxtemplater_template(tmp / "docxtemplater.docx")
+    ratsdoc = [sys.executable, "-m", "pipeline", "build", "massnahmenkatalog"]
+    me = [sys.executable, __file__, "--kind"]
+    lines = ["1. Catalogue (YAML or JSON file → .docx), each case a whole fresh process", "",
+             "| measures | ratsdoc build, cold | baseline: pyyaml C + plain docxtpl | "
+             "docxtemplater (Node, JSON) | docxtpl from JSON | ratsdoc / baseline | "
+             "ratsdoc / docxtemplater | render only, in process | floor (serialise + zip) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for size in sizes:
+        folder = catalogue_folder(size, tmp / f"kat{size}")
+        rows = catalogue_rows(folder, tmp / f"kat{size}.json")
+        produced = tmp / f"kat{size}.docx"
+        _write_catalogue(folder, produced)
+        runs: dict[str, list[float]] = {"r": [], "b": [], "n": [], "j": [], "i": [], "f": []}
+        for i in range(reps if size < 10000 else max(3, reps - 2)):
+            out = tmp / f"kat{size}-out-{i}"  # cold: a fresh output folder, archive included
+            runs["r"].append(process_seconds(*ratsdoc, "--daten", str(folder), "--vorlagen",
+                                             str(TEMPLATES), "--ausgabe", str(out)))
+            runs["b"].append(process_seconds(*me, "baseline_catalogue", str(folder),
+                                             str(template)))
+            if peer is not None:
+                runs["n"].append(process_seconds("node", str(peer), str(peer_template),
+                                                 str(rows), str(tmp / "peer-out.docx")))
+            runs["j"].append(process_seconds(*me, "json_catalogue", str(rows), str(template),
+                                             str(tmp / "json-out.docx")))
+            runs["i"].append(measure("ratsdoc_catalogue", folder)["s"])
+            runs["f"].append(measure("floor_catalogue", produced)["s"])
+            shutil.rmtree(out, ignore_errors=True)
+        r, b, j, i_, f = (median(runs[k]) for k in "rbjif")
+        n = median(runs["n"]) if runs["n"] else None
+        lines.append(f"| {size:,} | {fmt(r)} | {fmt(b)} | {fmt(n) if n else '–'} | {fmt(j)} | "
+                     f"{r / b:.2f} | {f'{r / n:.2f}' if n else '–'} | {fmt(i_)} | {fmt(f)} |")
+    lines += ["", "Goals at 10,000: ratsdoc / docxtemplater ≤ 1.0, ratsdoc / baseline ≤ 0.5. "
+              "ratsdoc: `python -m pipeline build massnahmenkatalog` into an empty output folder "
+              "(validated, rendered, written, archived with its data snapshot); the others render "
+              "a plain four-column table."]
+    if peer is None:
+        lines.append(f"docxtemplater skipped: {why}.")
+    return lines
 
 
 def clerk_speed(tmp: Path, reps: int, versions: int) -> list[str]:

@@ -78,7 +78,27 @@ def snapshot(name: str, daten: Daten) -> bytes:
         "haushalt": (daten.haushalt.model_dump(mode="json")
                      if daten.haushalt and kind_of(doc).daten_dateien(doc, daten) else None),
     }
-    return (json.dumps(payload, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    return _json_indent_1(payload) + b"\n"
+
+
+def _json_indent_1(payload: object) -> bytes:
+    """`json.dumps(payload, ensure_ascii=False, indent=1)` as UTF-8, byte for byte.
+
+    Python's encoder is pure Python once it indents (0.3 s for a catalogue of 10,000 measures);
+    pydantic's writes the same text in a tenth of that for JSON without fractional numbers,
+    which print differently there (1e16 against 1e+16). Those take the slow way.
+    """
+    import pydantic_core
+
+    try:
+        fast = pydantic_core.to_json(payload, indent=1, inf_nan_mode="constants")
+        fractions: list[str] = []
+        json.loads(fast, parse_float=fractions.append, parse_constant=fractions.append)
+    except (ValueError, TypeError, pydantic_core.PydanticSerializationError):
+        fractions = ["?"]
+    if not fractions:
+        return fast
+    return json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def cache_key(name: str, daten: Daten, templates: Path) -> str:

@@ -3,6 +3,7 @@ imports this at start-up)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -46,6 +47,7 @@ KATEGORIE_REGELN: tuple[tuple[re.Pattern[str], Kategorie], ...] = (
 )
 
 
+@functools.lru_cache(maxsize=4096)  # a catalogue repeats a few dozen status texts
 def kategorie_aus_status(status: str) -> Kategorie | None:
     """Infer the category from a status text, or None when no rule matches."""
     text = " ".join(status.lower().split())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
@@ -74,8 +75,12 @@ def _ordered_part(name: str, data: bytes, template: Path) -> bytes | None:
     return None
 
 
-def normalise_package(docx: bytes, template: Path) -> bytes:
-    """Rewrite a .docx so that equal content gives equal bytes; refuse broken XML."""
+def normalise_package(docx: bytes, template: Path,
+                      body: Callable[[bytes], bytes] | None = None) -> bytes:
+    """Rewrite a .docx so that equal content gives equal bytes; refuse broken XML.
+
+    `body`, if given, completes the serialised body (render.py puts emitted rows into it).
+    """
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(docx)) as src, zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():
@@ -84,6 +89,8 @@ def normalise_package(docx: bytes, template: Path) -> bytes:
             # (render._StrictTemplate); every other part is checked here.
             if info.filename.endswith((".xml", ".rels")) and info.filename != BODY:
                 data = _checked_part(info.filename, data, template)
+            elif info.filename == BODY and body is not None:
+                data = body(data)
             entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.create_system = 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,17 +24,19 @@ def placeholders(name: str, daten: Daten) -> list[Problem]:
     """Every placeholder in square brackets in a document's data file, with file:line:field."""
     quelle = daten.quellen[name]
     return [quelle.problem(path, f"Platzhalter {match} ist noch auszufüllen")
-            for path, text in _texts(quelle.daten, ()) for match in PLATZHALTER.findall(text)]
+            for path, text in _texts(quelle.daten, ()) if "[" in text
+            for match in PLATZHALTER.findall(text)]
 
 
-def _texts(value: Any, path: Feldpfad) -> list[tuple[Feldpfad, str]]:
+def _texts(value: Any, path: Feldpfad) -> Iterator[tuple[Feldpfad, str]]:
     if isinstance(value, str):
-        return [(path, value)]
-    if isinstance(value, dict):
-        return [t for key, item in value.items() for t in _texts(item, (*path, str(key)))]
-    if isinstance(value, list):
-        return [t for i, item in enumerate(value) for t in _texts(item, (*path, i))]
-    return []
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _texts(item, (*path, i))
 
 
 def missing_dates(name: str, daten: Daten) -> list[Problem]:

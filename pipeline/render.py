@@ -44,7 +44,7 @@ from jinja2.utils import _PassArg, generate_lorem_ipsum, pass_context, pass_eval
 from jinja2.visitor import NodeTransformer
 from lxml import etree
 
-from . import diagramm, markup, vorlagen_cache
+from . import diagramm, markup, rows, vorlagen_cache
 from .context import Bild, Dokumentinfo
 from .errors import VorlagenFehler
 from .markup_docx import FehlendeFormatvorlage, einsetzen
@@ -334,6 +334,17 @@ class _GuardLoops(NodeTransformer):
         return nodes.Call(function, node.nodes, [], None, None, lineno=node.lineno)
 
 
+class _RowLoops(NodeTransformer):
+    """Puts rows.RowLoops.emit in place of the table-row loops it can emit (innermost first)."""
+
+    def __init__(self, extension: rows.RowLoops):
+        self.extension = extension
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        self.generic_visit(node)
+        return self.extension.replace(node)
+
+
 class _NoFiles(BaseLoader):
     """Templates may not include, import or extend other files."""
 
@@ -373,6 +384,7 @@ class _Environment(SandboxedEnvironment):
 
     def _parse(self, source, name, filename):
         tree = _GuardLoops().visit(super()._parse(source, name, filename))
+        tree = _RowLoops(self.extensions[rows.RowLoops.identifier]).visit(tree)
         tree.set_environment(self)
         return tree
 
@@ -430,7 +442,7 @@ def make_environment() -> SandboxedEnvironment:
     """Jinja for templates: sandboxed, autoescaped, loud about unknown names, no file access,
     with the limits above."""
     return _Environment(autoescape=True, undefined=StrictUndefined, loader=_NoFiles(),
-                        extensions=[_Limits])
+                        extensions=[_Limits, rows.RowLoops])
 
 
 class _StrictTemplate(DocxTemplate):
@@ -475,12 +487,35 @@ class _StrictTemplate(DocxTemplate):
         out.append(xml[done:])
         return "".join(out)
 
+    rows: rows.Collector | None = None
+
     def build_xml(self, context, jinja_env=None):
-        self._changes_grid = bool(_GRID_TAGS.search(self.get_xml()))
+        source = self.get_xml()
+        self._changes_grid = bool(_GRID_TAGS.search(source))
+        # Table rows of simple loops are emitted from their rendered shape (rows.py) and put
+        # into the body after python-docx serialised it; not when tags may change the grid.
+        self.rows = None if self._changes_grid else rows.Collector(
+            functools.partial(self._finish_row, source[:source.index(">") + 1]),
+            _output_too_large, MAX_OUTPUT_CHARS)
         # Formatted text (Markdown) in the body shows as markers, replaced in fix_tables;
         # headers and footers, rendered later, show its source text.
-        with markup.fuer_word() as self._formatiert:
+        with markup.fuer_word() as self._formatiert, (
+                rows.collecting(self.rows) if self.rows else contextlib.nullcontext()):
             return super().build_xml(context, jinja_env)
+
+    def _finish_row(self, body_start: str, xml: str) -> str | None:
+        """Rendered rows as the body's serialisation shows them: what render_xml_part,
+        fix_tables and python-docx do to them, or None when a row needs more (pictures)."""
+        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        xml = self.resolve_listing(xml)
+        if "docPr" in xml:
+            return None  # fix_docpr_ids numbers pictures through the whole body
+        root = etree.fromstring(f"{body_start}<w:tbl>{xml}</w:tbl></w:body>", STRICT_PARSER)
+        schema_order(root, ("tcPr",))
+        text = etree.tostring(root, encoding="UTF-8").decode("utf-8")
+        start = text.index("<w:tbl>", text.index(">", text.index("<w:body"))) + len("<w:tbl>")
+        return text[start:text.rindex("</w:tbl>")]
 
     def fix_tables(self, xml):
         try:
@@ -1200,7 +1235,9 @@ def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo,
     _set_core_properties(template, info)
     out = io.BytesIO()
     template.save(out)
-    return normalise_package(out.getvalue(), path)
+    collector = template.rows
+    return normalise_package(out.getvalue(), path,
+                             None if collector is None else lambda body: rows.insert(body, collector))
 
 
 def _render_error(exc: Exception, place: str) -> str:
