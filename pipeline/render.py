@@ -372,15 +372,29 @@ class _Environment(SandboxedEnvironment):
         if source not in self._compiled:
             if len(self._compiled) >= 32:
                 self._compiled.clear()
+            fresh: list[Any] = []
             code = vorlagen_cache.remembered("jinja", source.encode(),
-                                             lambda: marshal.dumps(self.compile(source)))
+                                             lambda: self._compiled_code(source, fresh))
             try:
-                compiled = marshal.loads(code)
+                compiled = fresh[0] if fresh else marshal.loads(code) if code else None
             except (EOFError, ValueError, TypeError):
-                compiled = self.compile(source)  # a damaged cache entry
+                compiled = None  # a damaged cache entry
+            if compiled is None:
+                compiled = self.compile(source)
             self._compiled[source] = self.template_class.from_code(
                 self, compiled, self.make_globals(None), None)
         return self._compiled[source]
+
+    def _compiled_code(self, source: str, fresh: list[Any]) -> bytes:
+        """The code to remember for a source: marshalled, or b"" when compiling it registered
+        row loops (rows.RowLoops keeps their shapes in this process; compile it each time)."""
+        row_loops = self.extensions[rows.RowLoops.identifier]
+        assert isinstance(row_loops, rows.RowLoops)
+        before = row_loops.replaced
+        fresh.append(self.compile(source))
+        if row_loops.replaced != before:
+            return b""
+        return marshal.dumps(fresh[0])
 
     def _parse(self, source, name, filename):
         tree = _GuardLoops().visit(super()._parse(source, name, filename))

@@ -207,6 +207,7 @@ class RowLoops(Extension):
     def __init__(self, environment: Any):
         super().__init__(environment)
         self.specs: dict[str, _Spec] = {}
+        self.replaced = 0  # loops put in place so far (compiled code then needs this process)
 
     def replace(self, node: nodes.For) -> nodes.Node:
         spec = analyse(node)
@@ -216,6 +217,7 @@ class RowLoops(Extension):
         if key not in self.specs and len(self.specs) >= _MAX_SPECS:
             return node  # compiled templates refer to their specs: never drop one
         self.specs.setdefault(key, spec)
+        self.replaced += 1
         iterable = node.iter
         outer = nodes.Dict([nodes.Pair(nodes.Const(name), nodes.Name(name, "load"))
                             for name in spec.free])
