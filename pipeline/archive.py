@@ -89,7 +89,12 @@ _VERSION_FIELDS = {f.name for f in fields(Version)}
 
 
 def _version(entry: dict[str, Any]) -> Version:
-    return Version(**{k: v for k, v in entry.items() if k in _VERSION_FIELDS})
+    values = dict(entry)
+    values.pop("ereignis", None)
+    values.pop("vorher", None)
+    if not values.keys() <= _VERSION_FIELDS:
+        values = {k: v for k, v in values.items() if k in _VERSION_FIELDS}
+    return Version(**values)
 
 
 @dataclass
@@ -177,8 +182,7 @@ class _Summary:
         else:
             confirmed = False
             if self.pending:
-                plain = _without_chain(entry)
-                kept = [e for e in self.pending if e["nachher"] != plain]
+                kept = [e for e in self.pending if not _confirms(entry, e["nachher"])]
                 confirmed, self.pending = len(kept) < len(self.pending), kept
             if kind == "version":
                 if number is None or paper.einreichung.version is not None \
@@ -800,6 +804,13 @@ def _confirmation_key(entry: dict[str, Any]) -> tuple:
             entry.get("docx"), entry.get("pdf"))
 
 
+def _confirms(entry: dict[str, Any], announced: dict[str, Any]) -> bool:
+    """The entry is the announced one, chained (as _without_chain(entry) == announced)."""
+    if "vorher" not in entry:
+        return entry == announced
+    return "vorher" not in announced and {**announced, "vorher": entry["vorher"]} == entry
+
+
 def _without_chain(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k != "vorher"}
 
@@ -824,9 +835,19 @@ def _legacy_entries(ordner: Path) -> list[dict[str, Any]]:
 
 def remove_stale_temp_files(ausgabe: Path) -> None:
     """Delete temp files that a killed build left behind (call only under the build lock)."""
-    for pattern in (".*.tmp", f"{ARCHIV_ORDNER}/.*.tmp", f"{ARCHIV_ORDNER}/*/.*.tmp"):
-        for path in ausgabe.glob(pattern):
-            path.unlink(missing_ok=True)
+    archive = ausgabe / ARCHIV_ORDNER
+    folders = [ausgabe, archive] + [archive / name for name in _listing(archive)]
+    for folder in folders:  # os.listdir: an archive folder can hold many thousand files
+        for name in _listing(folder):
+            if name.startswith(".") and name.endswith(".tmp") and len(name) > 4:
+                (folder / name).unlink(missing_ok=True)
+
+
+def _listing(folder: Path) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:  # missing, or not a folder
+        return []
 
 
 def file_hashes(paths: list[Path]) -> dict[str, str]:
