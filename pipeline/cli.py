@@ -240,7 +240,7 @@ def pruefen(ausgabe: Path) -> None:
     if problems:
         raise ArchivFehler("\n".join([f"{len(problems)} Datei(en) im Archiv fehlen oder wurden "
                                        "verändert:", *problems]))
-    click.echo(f"Archiv in Ordnung: {len(archive.versionen)} Versionen, "
+    click.echo(f"Archiv in Ordnung: {archive.anzahl_versionen()} Versionen, "
                f"{archive.anzahl_dateien()} Dateien geprüft.")
 
 
