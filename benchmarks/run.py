@@ -382,7 +382,24 @@ def main() -> None:
         lines += [f"| `ratsdoc --help` | {fmt(median(helps))} |",
                   f"| `ratsdoc check` (shipped data) | {fmt(median(checks))} |"]
         lines += clerk_speed(tmp, reps, 200 if args.klein else 10_000)
+    if not args.klein:  # CI runs the tests and the web page's own checks anyway
+        lines += test_suite_and_web()
     print("\n".join(lines))
+
+
+def test_suite_and_web() -> list[str]:
+    """Issue 16: the default `pytest` run (two workers, slow tests left out) and the web page."""
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                            cwd=ROOT, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    summary = (result.stdout.strip().splitlines() or ["(keine Ausgabe)"])[-1].strip("= ")
+    lines = ["", "7. The test suite", "", "| case | time | goal |", "|---|---:|---:|",
+             f"| default `python -m pytest` ({summary}) | {fmt(seconds)} | ≤ 120 s |"]
+    web = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "web.py")], cwd=ROOT,
+                         capture_output=True, text=True, check=False)
+    table = [line for line in web.stdout.splitlines() if line.startswith("|")]
+    return [*lines, "", "8. The web page (`benchmarks/web.py`, median of 15)", "", *table]
 
 
 def catalogue_section(tmp: Path, template: Path, sizes: list[int], reps: int) -> list[str]:

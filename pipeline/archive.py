@@ -586,17 +586,21 @@ class Archiv:
     def _place_all(self, dokument: str, version: int, files: dict[str, bytes],
                    confirmation: dict[str, Any]) -> None:
         """Announce the files as pending, place them, then confirm them."""
+        from .output import fsync_folder
+
         self._append({"ereignis": "ausstehend", "dokument": dokument, "version": version,
                       "id": sha256(_canonical(confirmation).encode())[:16],
                       "dateien": {p: sha256(d) for p, d in files.items()},
                       "nachher": confirmation})
         for relative, data in files.items():
             self._place(relative, data)
+        for folder in {(self.ordner / relative).parent for relative in files}:
+            fsync_folder(folder)  # the names are durable before the entry that confirms them
         self._append(confirmation)
 
     def _place(self, relative: str, data: bytes) -> None:
         """Put a read-only file into the archive; never replace one that is there."""
-        from .output import _remove_quietly, fsync_folder, link_without_replacing, write_temp
+        from .output import _remove_quietly, link_without_replacing, write_temp
 
         target = self.ordner / relative
         folder = target.parent
@@ -620,7 +624,6 @@ class Archiv:
             os.chmod(target, 0o444)
         except OSError:
             pass  # the log's checksum is the real protection
-        fsync_folder(folder)
 
     def _append(self, entry: dict[str, Any]) -> None:
         """Append one entry to the log, chained to the one before, and flush it to disk."""

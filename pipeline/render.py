@@ -375,26 +375,39 @@ class _Environment(SandboxedEnvironment):
             fresh: list[Any] = []
             code = vorlagen_cache.remembered("jinja", source.encode(),
                                              lambda: self._compiled_code(source, fresh))
-            try:
-                compiled = fresh[0] if fresh else marshal.loads(code) if code else None
-            except (EOFError, ValueError, TypeError):
-                compiled = None  # a damaged cache entry
+            compiled = fresh[0] if fresh else self._remembered_code(source, code)
             if compiled is None:
                 compiled = self.compile(source)
             self._compiled[source] = self.template_class.from_code(
                 self, compiled, self.make_globals(None), None)
         return self._compiled[source]
 
-    def _compiled_code(self, source: str, fresh: list[Any]) -> bytes:
-        """The code to remember for a source: marshalled, or b"" when compiling it registered
-        row loops (rows.RowLoops keeps their shapes in this process; compile it each time)."""
+    def _row_loops(self) -> rows.RowLoops:
         row_loops = self.extensions[rows.RowLoops.identifier]
         assert isinstance(row_loops, rows.RowLoops)
-        before = row_loops.replaced
+        return row_loops
+
+    def _compiled_code(self, source: str, fresh: list[Any]) -> bytes:
+        """The code to remember for a source, marshalled, after the number of row loops it
+        emits (rows.RowLoops keeps their shapes in the process that parsed the source)."""
+        before = self._row_loops().replaced
         fresh.append(self.compile(source))
-        if row_loops.replaced != before:
-            return b""
-        return marshal.dumps(fresh[0])
+        loops = self._row_loops().replaced - before
+        return loops.to_bytes(4, "big") + marshal.dumps(fresh[0])
+
+    def _remembered_code(self, source: str, code: bytes) -> Any:
+        """Remembered code, or None when it cannot be used (damaged, or its row loops differ)."""
+        loops = int.from_bytes(code[:4], "big")
+        if loops:
+            # Parsing (without generating code) gives this process the row loops' shapes.
+            before = self._row_loops().replaced
+            self._parse(source, None, None)
+            if self._row_loops().replaced - before != loops:
+                return None
+        try:
+            return marshal.loads(code[4:])
+        except (EOFError, ValueError, TypeError):
+            return None  # a damaged cache entry (its checksum passed: another ratsdoc's?)
 
     def _parse(self, source, name, filename):
         tree = _GuardLoops().visit(super()._parse(source, name, filename))

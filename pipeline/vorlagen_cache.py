@@ -20,8 +20,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-_LIBRARIES = ("docxtpl", "python-docx", "jinja2", "babel", "matplotlib", "lxml", "markdown-it-py",
-              "pydantic")
+_LIBRARIES = ("docxtpl", "docx", "jinja2", "babel", "matplotlib", "lxml", "markdown_it", "pydantic",
+              "pydantic_core")
 
 
 def cache_folder() -> Path | None:
@@ -42,13 +42,18 @@ def _folder(configured: str | None, xdg: str | None) -> Path | None:
 def code_fingerprint() -> bytes:
     """ratsdoc's own source, Python's version and the versions of the libraries that shape
     the output: what every cached result (and the build's output cache) depends on."""
-    from importlib.metadata import version  # not the libraries themselves: cheaper
+    from importlib.util import find_spec
 
     digest = hashlib.sha256(sys.version.encode())
     for path in sorted(Path(__file__).parent.rglob("*.py")):  # the kinds' modules too
         digest.update(path.read_bytes())
-    for package in _LIBRARIES:
-        digest.update(f"{package}={version(package)}".encode())
+    for module in _LIBRARIES:
+        # Found, not imported (check need not load docxtpl): an upgrade rewrites the package's
+        # __init__.py, which changes its size or time. Cheaper than importlib.metadata here.
+        spec = find_spec(module)
+        origin = spec.origin if spec is not None else None
+        stat = os.stat(origin) if origin else None
+        digest.update(f"{module}={origin}:{stat and (stat.st_size, stat.st_mtime_ns)}".encode())
     return digest.digest()
 
 
