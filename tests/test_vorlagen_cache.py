@@ -30,6 +30,16 @@ def outputs(out: Path) -> dict[str, bytes]:
     return {name: (out / f"{name}.docx").read_bytes() for name in DOCUMENTS}
 
 
+def append_to_betreff(templates: Path, text: str) -> Path:
+    """The Beschlussvorlage template with text added after {{ betreff }}, as a clerk might."""
+    path = templates / STIL / "beschlussvorlage.docx"
+    doc = Document(str(path))
+    [paragraph] = [p for p in doc.paragraphs if "{{ betreff }}" in p.text][:1]
+    paragraph.add_run(text)
+    doc.save(str(path))
+    return path
+
+
 def test_cached_damaged_and_disabled_cache_give_the_same_papers(tmp_path):
     cache = tmp_path / "cache"
     first = build(tmp_path / "a", str(cache))
@@ -67,11 +77,7 @@ def test_a_template_changed_after_caching_is_analysed_again(tmp_path):
     shutil.copytree(TEMPLATES, templates)
     assert build(tmp_path / "a", cache, templates).returncode == 0
 
-    path = templates / STIL / "beschlussvorlage.docx"
-    doc = Document(str(path))
-    [paragraph] = [p for p in doc.paragraphs if "{{ betreff }}" in p.text][:1]
-    paragraph.add_run(" {{ betref }")
-    doc.save(str(path))
+    path = append_to_betreff(templates, " {{ betref }")
     result = build(tmp_path / "b", cache, templates)
     assert result.returncode == 1
     assert f"Fehler: Vorlage {path.relative_to(tmp_path)}: " in result.stderr
@@ -106,11 +112,7 @@ def test_check_renders_again_only_what_changed_since_its_last_success(tmp_path):
     assert code == 0, err
     assert loaded == "[]"  # nothing changed: no paper rendered, no docxtpl imported
 
-    path = templates / STIL / "beschlussvorlage.docx"  # a template broken after a good check
-    doc = Document(str(path))
-    [paragraph] = [p for p in doc.paragraphs if "{{ betreff }}" in p.text][:1]
-    paragraph.add_run(" {{ betref }}")
-    doc.save(str(path))
+    append_to_betreff(templates, " {{ betref }}")  # a template broken after a good check
     code, err, loaded = _check_modules(data, templates, cache, tmp_path)
     assert code == 1
     assert "unbekannte Platzhalter: betref" in err
