@@ -195,6 +195,7 @@ class _Summary:
                 self.versions += 1
                 self.files += len(version.dateien())
                 self.named |= version.dateien()
+                self.abandoned -= version.dateien().keys()  # a retry under an abandoned name
             elif kind == "pdf":
                 if latest is None or latest.version != number or latest.pdf is not None:
                     raise _Irregular
@@ -203,6 +204,7 @@ class _Summary:
                 latest.pdf_docx_sha256 = entry["pdf_docx_sha256"]
                 self.files += len(latest.dateien()) - before
                 self.named |= latest.dateien()
+                self.abandoned.discard(entry["pdf"])  # a PDF filed after an abandoned attempt
             elif kind == "eingereicht":
                 if latest is None or latest.version != number:
                     raise _Irregular
@@ -254,7 +256,18 @@ class _Summary:
             elif not any(_without_chain(c) == e["nachher"]
                          for c in confirmations.get(_confirmation_key(e["nachher"]), [])):
                 summary.pending.append(e)
+        for v in versions.values():
+            summary.abandoned -= v.dateien().keys()  # filed later under an abandoned name
         return summary
+
+    def contradicted(self, entry: dict[str, Any]) -> bool:
+        """A pending entry whose version (or PDF) the log names already, differently: not a
+        build that was cut off, but a log edited afterwards."""
+        paper = self.papers.get(entry["dokument"])
+        latest = paper.latest if paper is not None else None
+        if latest is None or latest.version != entry["version"]:
+            return False
+        return entry["nachher"].get("ereignis") == "version" or latest.pdf is not None
 
     # --- the index -----------------------------------------------------------------------------
 
@@ -570,6 +583,8 @@ class Archiv:
         """Confirm pending entries whose files are complete, abandon the others (build lock held)."""
         notes = []
         for entry in self.pending():
+            if self._summary.contradicted(entry):
+                continue  # an edited log: `check` reports it, the build refuses to go on
             complete = all((self.ordner / p).exists() and sha256((self.ordner / p).read_bytes()) == h
                            for p, h in entry["dateien"].items())
             if complete:
@@ -709,6 +724,11 @@ class Archiv:
             problems.append(f"{display_path(self.ordner / pdf)}: wurde nicht aus "
                             f"{display_path(self.ordner / docx)} erzeugt")
         for entry in summary.pending:
+            if summary.contradicted(entry):
+                problems.append(f"{display_path(path)}: der Eintrag zu {entry['dokument']} "
+                                f"v{entry['version']} passt nicht zu seiner Ankündigung (der "
+                                "Eintrag oder seine Datei wurde nachträglich verändert)")
+                continue
             notes.append(f"{entry['dokument']} v{entry['version']}: von einem abgebrochenen Build "
                          "abgelegt, noch nicht bestätigt; der nächste Build übernimmt oder verwirft "
                          "die Version")

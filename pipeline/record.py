@@ -80,6 +80,10 @@ def submit(name: str, daten: Daten, ausgabe: Path, inputs: dict[str, str]) -> Ei
                 _sha(current.read_bytes()) != latest.docx_sha256:
             raise ArchivFehler(f"„{name}“ ist nicht auf dem neuesten Stand; bitte zuerst "
                                f"„ratsdoc build {name}“ ausführen")
+        if latest.eingereicht:  # a Neufassung not built yet: its paper says „Neufassung“
+            raise ArchivFehler(f"„{name}“: die Neufassung ist noch nicht erzeugt (Version "
+                               f"v{latest.version} wurde schon eingereicht); bitte zuerst "
+                               f"„ratsdoc build {name}“ ausführen")
         stale = changed_inputs(latest.eingaben, inputs)
         if stale:
             raise ArchivFehler(f"„{name}“: seit dem letzten Build geändert: {', '.join(stale)}; "
