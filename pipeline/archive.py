@@ -771,14 +771,18 @@ class Archiv:
 
 
 def _present(ordner: Path) -> list[str]:
-    """The files and folders one level down in the archive ("dokument/name"), hidden ones aside."""
+    """The files and folders one level down in the archive ("dokument/name"), hidden ones aside,
+    and any file beside the log that is not ratsdoc's (a name without "/")."""
     names: list[str] = []
     try:
         folders = list(os.scandir(ordner))
     except OSError:
         return names
     for folder in folders:
-        if folder.is_dir():
+        if not folder.is_dir():
+            if not folder.name.startswith(".") and folder.name not in (MANIFEST, ALTES_MANIFEST):
+                names.append(folder.name)
+        else:
             try:
                 names += [f"{folder.name}/{n}" for n in os.listdir(folder.path) if not n.startswith(".")]
             except OSError:

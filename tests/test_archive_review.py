@@ -91,3 +91,15 @@ def test_a_neufassung_is_built_before_it_is_submitted(data_copy, tmp_path):
     submitted = run("einreichen", "integrationsplan-2020", *args)
     assert submitted.exit_code == 0, submitted.output
     assert "v2" in submitted.output
+
+
+def test_a_foreign_file_beside_the_log_is_found(tmp_path):
+    out = tmp_path / "out"
+    Archiv.open(out).file("katalog", b"Fassung 1", DAY, {}, None)
+    assert run("archiv", "pruefen", "--ausgabe", str(out)).exit_code == 0
+    (out / "archiv" / "2024-01-01_v2.docx").write_bytes(b"fremd")
+    result = run("archiv", "pruefen", "--ausgabe", str(out))
+    assert result.exit_code == 1, result.output
+    assert "2024-01-01_v2.docx: steht in keinem Eintrag des Archivs" in result.output
+    with pytest.raises(ArchivFehler, match=r"2024-01-01_v2\.docx: steht in keinem Eintrag"):
+        Archiv.open(out).require_intact()
