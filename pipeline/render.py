@@ -108,6 +108,14 @@ class _Budget:
 _BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("budget", default=None)
 
 
+def _charge(steps: int) -> None:
+    """Count `steps` loop steps against the document's budget (rows emitted without Jinja)."""
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.steps += steps - 1
+        budget.charge()
+
+
 @contextlib.contextmanager
 def _limits():
     """Everything rendered inside shares one document's budget."""
@@ -344,6 +352,14 @@ class _RowLoops(NodeTransformer):
         self.generic_visit(node)
         return self.extension.replace(node)
 
+    def _keep(self, node: nodes.Node) -> nodes.Node:
+        # Output captured, filtered or escaped otherwise than the body's: rows emitted later
+        # would escape that (and a captured block printed many times, the size limit).
+        return node
+
+    visit_AssignBlock = visit_FilterBlock = visit_Macro = visit_CallBlock = _keep
+    visit_EvalContextModifier = visit_ScopedEvalContextModifier = _keep
+
 
 class _NoFiles(BaseLoader):
     """Templates may not include, import or extend other files."""
@@ -451,7 +467,8 @@ class _Environment(SandboxedEnvironment):
         budget, collected, size, iterator = _BUDGET.get(), [], 0, iter(pieces)
         while chunk := list(islice(iterator, 512)):
             size += sum(map(len, chunk))
-            if size > MAX_OUTPUT_CHARS:
+            # Rows emitted without Jinja are put into the body later: they count here too.
+            if size + rows.collected_size() > MAX_OUTPUT_CHARS:
                 raise _output_too_large()
             if budget is not None and time.monotonic() > budget.deadline:
                 budget.exceeded()
@@ -523,7 +540,7 @@ class _StrictTemplate(DocxTemplate):
         # into the body after python-docx serialised it; not when tags may change the grid.
         self.rows = None if self._changes_grid else rows.Collector(
             functools.partial(self._finish_row, source[:source.index(">") + 1]),
-            _output_too_large, MAX_OUTPUT_CHARS)
+            _output_too_large, MAX_OUTPUT_CHARS, _charge)
         # Formatted text (Markdown) in the body shows as markers, replaced in fix_tables;
         # headers and footers, rendered later, show its source text.
         with markup.fuer_word() as self._formatiert, (
@@ -536,8 +553,8 @@ class _StrictTemplate(DocxTemplate):
         xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
         xml = self.resolve_listing(xml)
-        if "docPr" in xml:
-            return None  # fix_docpr_ids numbers pictures through the whole body
+        if "docPr" in xml or "<!--" in xml:
+            return None  # pictures are numbered through the whole body; comments keep entities
         root = etree.fromstring(f"{body_start}<w:tbl>{xml}</w:tbl></w:body>", STRICT_PARSER)
         schema_order(root, ("tcPr",))
         text = etree.tostring(root, encoding="UTF-8").decode("utf-8")

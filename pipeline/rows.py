@@ -43,6 +43,16 @@ _MAX_SHAPES = 512  # per loop and render; beyond that, rows are rendered by Jinj
 # What makes a value take the Jinja path: characters docxtpl turns into breaks or XML refuses,
 # docxtpl's escaped braces, and the private-use characters of markers.
 _NOT_PLAIN = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff\ue000-\ue0ff]|\\{_[{%]|[}%]_\\}")
+_BRACE_EDGE = "{}%_"
+_WHOLE_TYPES = (str, int, bool, type(None))  # values shown or compared whole
+
+
+def _plain(value: Any, usage: _Usage | None) -> bool:
+    """A dict, or a plain value the loop uses only whole (never `value.attribute`)."""
+    if type(value) is dict:
+        return True
+    used = (usage.keys | usage.slots | set(usage.iters)) if usage is not None else set()
+    return type(value) in _WHOLE_TYPES and used <= {None}
 _SENTINEL = re.compile("\ue010([0-9a-f]{16})(\\d+)\ue011")
 
 
@@ -188,6 +198,8 @@ def analyse(node: nodes.For) -> _Spec | None:
         if None in (usage.slots | usage.keys | set(usage.iters)) and (
                 len(usage.slots | usage.keys | set(usage.iters)) > 1 or usage.iters):
             return None
+        if (usage.slots | usage.keys) & set(usage.iters):
+            return None  # a list both shown and looped over
         del name
     analysis.root.usage.update(analysis.free)
     return _Spec(analysis.root, tuple(sorted(analysis.free)), list(node.body))
@@ -246,6 +258,8 @@ class RowLoops(Extension):
             if row is not None:
                 pending.append(row)
                 continue
+            if collector is not None and collector.charge is not None:
+                collector.charge(1)
             if pending:
                 out.append(collector.placeholder(pending))  # type: ignore[union-attr]
                 pending = []
@@ -284,8 +298,9 @@ class Collector:
     body's serialisation will show it (docxtpl's clean-up, strict parse, schema order, lxml).
     """
 
-    def __init__(self, finish: Any, too_large: Any, limit: int):
+    def __init__(self, finish: Any, too_large: Any, limit: int, charge: Any = None):
         self.finish, self.too_large, self.limit = finish, too_large, limit
+        self.charge = charge  # charge(n): n loop steps against the render's limits
         self.token = secrets.token_hex(8)
         self.rows: list[str] = []
         self.size = 0
@@ -299,7 +314,15 @@ class Collector:
     def row(self, spec: _Spec, key: str, item: Any, index: int, length: int,
             outer: dict[str, Any]) -> str | None:
         loop = spec.loop
+        # Only plain data: an object's attributes (a date's year, …) are Jinja's to find.
+        if not _plain(item, loop.usage.get(loop.target)) or not all(
+                _plain(outer[n], loop.usage.get(n)) for n in spec.free):
+            raise _Slow
         scope = {**outer, loop.target: item}
+        if self.charge is not None:  # what the Jinja path would count: the row, its inner loops
+            usage = loop.usage.get(loop.target)
+            inner = [item.get(a) if a is not None else item for a in (usage.iters if usage else ())]
+            self.charge(1 + sum(len(v) for v in inner if isinstance(v, list)))
         if spec.key is None:
             spec.key = _key_function(loop)
         shape_key = (key, spec.key(scope, index, length))
@@ -325,8 +348,9 @@ class Collector:
                 values.append(value)
         except (KeyError, IndexError, TypeError):
             raise _Slow from None  # Jinja says what is missing
-        if _NOT_PLAIN.search(" ".join(values)):
-            raise _Slow
+        if _NOT_PLAIN.search(" ".join(values)) or any(
+                v[:1] in _BRACE_EDGE or v[-1:] in _BRACE_EDGE for v in values if v):
+            raise _Slow  # docxtpl's {_{ … }_} could form across a value's edge
         out = [shape.pieces[0]]
         for value, attribute, piece in zip(values, shape.in_attribute, shape.pieces[1:],
                                            strict=True):
@@ -508,3 +532,9 @@ def insert(body: bytes, collector: Collector) -> bytes:
         at = match.end()
     parts.append(body[at:])
     return b"".join(parts)
+
+
+def collected_size() -> int:
+    """The characters of rows emitted so far in this render (they count against its limit)."""
+    collector = _COLLECTOR.get()
+    return collector.size if collector is not None else 0
