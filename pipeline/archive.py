@@ -613,6 +613,16 @@ class Archiv:
             fsync_folder(folder)  # the names are durable before the entry that confirms them
         self._append(confirmation)
 
+    def _empty_placeholder(self, relative: str) -> bool:
+        """An empty file under a name only abandoned entries used: never an archived file."""
+        summary = self._summary
+        if relative not in summary.abandoned or relative in _confirmed_names(summary):
+            return False
+        try:
+            return (self.ordner / relative).stat().st_size == 0
+        except OSError:
+            return False
+
     def _place(self, relative: str, data: bytes) -> None:
         """Put a read-only file into the archive; never replace one that is there."""
         from .output import _remove_quietly, link_without_replacing, write_temp
@@ -625,7 +635,16 @@ class Archiv:
         except OSError as exc:
             raise schreibfehler(target, exc) from None
         try:
-            link_without_replacing(tmp, target)
+            try:
+                link_without_replacing(tmp, target)
+            except FileExistsError:
+                if not self._empty_placeholder(relative):
+                    raise
+                # Without hard links a build killed between claiming the name and filling it
+                # leaves an empty file; its entry was abandoned, so the name is free again.
+                os.chmod(target, 0o644)
+                target.unlink()
+                link_without_replacing(tmp, target)
         except FileExistsError:
             raise ArchivFehler(f"{display_path(target)} existiert schon; das Archiv überschreibt "
                                "nie eine Datei") from None
@@ -768,6 +787,12 @@ class Archiv:
             raise ArchivFehler("\n".join([
                 "Das Archiv ist nicht in Ordnung; es werden keine neuen Versionen abgelegt, "
                 "bis das geklärt ist (ratsdoc archiv pruefen):", *problems]))
+
+
+def _confirmed_names(summary: _Summary) -> set[str]:
+    """The files of the papers' latest versions (an abandoned name is never an older one's)."""
+    return {name for paper in summary.papers.values() if paper.latest is not None
+            for name in paper.latest.dateien()}
 
 
 def _present(ordner: Path) -> list[str]:

@@ -471,6 +471,9 @@ class _Environment(SandboxedEnvironment):
             if size + rows.collected_size() > MAX_OUTPUT_CHARS:
                 raise _output_too_large()
             if budget is not None and time.monotonic() > budget.deadline:
+                # One more item first: a loop step of the template then stops it, so that the
+                # message names the paragraph (a race with the chunk boundary otherwise).
+                next(iterator, None)
                 budget.exceeded()
             collected += chunk
         return "".join(collected)

@@ -103,3 +103,48 @@ def test_a_foreign_file_beside_the_log_is_found(tmp_path):
     assert "2024-01-01_v2.docx: steht in keinem Eintrag des Archivs" in result.output
     with pytest.raises(ArchivFehler, match=r"2024-01-01_v2\.docx: steht in keinem Eintrag"):
         Archiv.open(out).require_intact()
+
+
+def test_an_empty_placeholder_left_without_hard_links_does_not_block_the_next_pdf(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    out = tmp_path / "out"
+    docx = b"Fassung 1"
+    Archiv.open(out).file("katalog", docx, DAY, {}, None)
+    killed = textwrap.dedent(f"""
+        import datetime, os, signal
+        from pathlib import Path
+        from pipeline.archive import Archiv
+        def no_link(source, target):
+            raise OSError(1, "keine harten Links")  # FAT/exFAT
+        def die(source, target):
+            os.kill(os.getpid(), signal.SIGKILL)  # killed after the name was claimed
+        os.link, os.replace = no_link, die
+        Archiv.open(Path({str(out)!r})).file("katalog", {docx!r}, datetime.date(2024, 1, 1), {{}},
+                                            None, b"%PDF", {docx!r})
+    """)
+    proc = subprocess.run([sys.executable, "-c", killed], cwd=Path(__file__).parents[1],
+                          check=False)
+    assert proc.returncode == -9
+    placeholder = out / "archiv" / "katalog" / "2024-01-01_v1.pdf"
+    assert placeholder.read_bytes() == b""
+    archive = Archiv.open(out)
+    assert archive.recover() == ["katalog v1: von einem abgebrochenen Build unvollständig, "
+                                 "verworfen"]
+    archive.require_intact()
+    archive.file("katalog", docx, DAY, {}, None, b"%PDF", docx)
+    assert Archiv.open(out).latest("katalog").pdf == "katalog/2024-01-01_v1.pdf"
+    assert placeholder.read_bytes() == b"%PDF"
+    assert run("archiv", "pruefen", "--ausgabe", str(out)).exit_code == 0
+
+
+def test_an_archived_file_is_never_replaced_even_when_empty(tmp_path):
+    out = tmp_path / "out"
+    archive = Archiv.open(out)
+    archive.file("katalog", b"Fassung 1", DAY, {}, None, snapshot=b"")
+    assert (out / "archiv" / "katalog" / "2024-01-01_v1.json").read_bytes() == b""
+    with pytest.raises(ArchivFehler, match="existiert schon"):
+        archive._place("katalog/2024-01-01_v1.json", b"anders")
