@@ -614,9 +614,9 @@ class Archiv:
         self._append(confirmation)
 
     def _empty_placeholder(self, relative: str) -> bool:
-        """An empty file under a name only abandoned entries used: never an archived file."""
-        summary = self._summary
-        if relative not in summary.abandoned or relative in _confirmed_names(summary):
+        """An empty file under a name only abandoned entries used (a confirmed version's name
+        leaves `abandoned`): never an archived file."""
+        if relative not in self._summary.abandoned:
             return False
         try:
             return (self.ordner / relative).stat().st_size == 0
@@ -787,12 +787,6 @@ class Archiv:
             raise ArchivFehler("\n".join([
                 "Das Archiv ist nicht in Ordnung; es werden keine neuen Versionen abgelegt, "
                 "bis das geklärt ist (ratsdoc archiv pruefen):", *problems]))
-
-
-def _confirmed_names(summary: _Summary) -> set[str]:
-    """The files of the papers' latest versions (an abandoned name is never an older one's)."""
-    return {name for paper in summary.papers.values() if paper.latest is not None
-            for name in paper.latest.dateien()}
 
 
 def _present(ordner: Path) -> list[str]:

@@ -1,9 +1,11 @@
-"""What ratsdoc learns from a template once (its mistakes, its placeholders), kept per user.
+"""What ratsdoc learns from a template once (its mistakes, its placeholders, its compiled code),
+and which papers passed `check` with exactly their inputs, kept per user.
 
 Templates change rarely; analysing one costs 50–150 ms, so every build and `check` would pay
-it again for every template. The results are stored by the sha256 of the template's bytes and
-of the analysing code, like Python's own __pycache__: a changed template or a new ratsdoc
-version is analysed anew, and a lost or damaged cache only costs time.
+it again for every template. The results are stored by the sha256 of their input and of
+ratsdoc's code (`code_fingerprint`, also the base of the build's output cache), like Python's
+own __pycache__: a changed template or a new ratsdoc version is analysed anew, and a lost or
+damaged cache only costs time.
 
 Location: RATSDOC_CACHE if set (empty: no cache), else %LOCALAPPDATA%\\ratsdoc\\Cache on
 Windows, else $XDG_CACHE_HOME/ratsdoc or ~/.cache/ratsdoc.
