@@ -586,8 +586,10 @@ def xlsx_bytes() -> bytes:
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
-        archive.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook/>')
+        # A fixed timestamp keeps the bytes, and so the test's id, the same in every xdist worker.
+        for name, xml in (("[Content_Types].xml", '<?xml version="1.0"?><Types/>'),
+                          ("xl/workbook.xml", '<?xml version="1.0"?><workbook/>')):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), xml)
     return buffer.getvalue()
 
 
@@ -597,7 +599,7 @@ def xlsx_bytes() -> bytes:
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500),
      "ist eine Excel-Arbeitsmappe im alten Format (.xls), keine CSV-Datei"),
     (b"%PDF-1.7\n", "ist ein PDF, keine CSV-Datei"),
-])
+], ids=["xlsx", "xls", "pdf"])
 def test_a_workbook_instead_of_a_csv_says_what_to_do(content, what, data_copy, tmp_path):
     before = (data_copy / KATALOG).read_bytes()
     path, result = csv_import(data_copy, tmp_path, content, "aenderungen.xlsx")
