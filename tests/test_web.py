@@ -268,6 +268,29 @@ def test_login_roles_and_session_cookie(data_copy, ausgabe, users):
         assert status == 200 and "Übersicht" in page
 
 
+def test_guessing_passwords_is_stopped_and_learns_nothing(data_copy, ausgabe, users):
+    with served(data_copy, ausgabe, users) as base:
+        attacker = Client(base)
+        for attempt in range(5):
+            status, page, _ = _login(attacker, "mueller", f"geraten-{attempt:04d}")
+            assert status == 401 and "Benutzername oder Passwort ist falsch." in page, attempt
+        # blocked now: even the right password is refused, in German, with the time to wait
+        status, page, headers = _login(attacker, "Mueller ", "mueller-geheim-1")
+        assert status == 429
+        assert "Zu viele fehlgeschlagene Anmeldungen. Bitte in 15 Minuten erneut versuchen" in page
+        assert headers["Retry-After"] == "900"
+        assert "Passwort" in attacker.get("/katalog")[1]  # still not logged in
+        # another clerk at the same address is not locked out by it, and successes never count
+        colleague = Client(base)
+        for _ in range(6):
+            assert _login(colleague, "gast", "gast-geheim-123")[0] == 200
+        # one password tried on many names: the address is stopped after 20 failures in all (5 + 15)
+        for number in range(15):
+            assert _login(attacker, f"name{number}", "sommer2024")[0] == 401
+        status, page, _ = _login(attacker, "gast", "gast-geheim-123")
+        assert status == 429 and "Zu viele fehlgeschlagene Anmeldungen" in page
+
+
 def test_everything_shown_is_escaped(data_copy, ausgabe):
     evil = '<script>alert(1)</script> & "Zitat"'
     with served(data_copy, ausgabe) as base:

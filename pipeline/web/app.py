@@ -45,6 +45,12 @@ ROLLE_OHNE_ANMELDUNG = "bearbeiten"
 DATEI = re.compile(r"[a-z0-9][a-z0-9._-]{0,120}\.(docx|pdf)", re.IGNORECASE)
 VORSCHAU_ANZAHL = 8  # previews kept in memory
 VORSCHAU_SEITEN = 12  # pages shown as images
+# Failed logins: per address and user name (guessing one clerk's password), and per address for
+# any name (trying one password on many names). Only failures count; while blocked, even the
+# right password is refused, so that guessing learns nothing.
+FEHLVERSUCHE_NAME = "5 per 15 minutes"
+FEHLVERSUCHE_ADRESSE = "20 per 15 minutes"
+SPERRE_MINUTEN = 15
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,8 @@ def create_app(daten: Path, vorlagen: Path, ausgabe: Path, users_file: Path | No
     app.after_request(_headers)
     for code in (403, 404, 405, 413, 500):
         app.register_error_handler(code, _error_page)
-    _routes(app)
+    app.register_error_handler(429, _too_many_logins)
+    _routes(app, _login_limiter(app))
     return app
 
 
@@ -171,6 +178,47 @@ def _error_page(error) -> tuple[str, int]:
     # Our own abort(…, German text) says more than the general text; werkzeug's are English.
     text = description if description and description != default else texts.get(code, "")
     return render_template("fehler.html", titel=titles.get(code, "Fehler"), text=text), code
+
+
+def _login_limiter(app: Flask):
+    """Flask-Limiter, in this process's memory (the web page is one process): a restart forgets
+    the counts, as it ends every session."""
+    import logging
+
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    logging.getLogger("flask-limiter").setLevel(logging.ERROR)  # its own messages are English
+    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://",
+                      strategy="fixed-window")
+
+    def failed(response: Response) -> bool:
+        return response.status_code == 401
+
+    def per_name() -> str:
+        return f"{get_remote_address()}|{request.form.get('benutzername', '').strip().lower()}"
+
+    def limited(view):
+        view = limiter.limit(FEHLVERSUCHE_ADRESSE, methods=["POST"], deduct_when=failed)(view)
+        return limiter.limit(FEHLVERSUCHE_NAME, key_func=per_name, methods=["POST"],
+                             deduct_when=failed)(view)
+
+    return limited
+
+
+def _too_many_logins(error) -> tuple[str, int, dict[str, str]]:
+    fehler = ("Zu viele fehlgeschlagene Anmeldungen. Bitte in "
+              f"{SPERRE_MINUTEN} Minuten erneut versuchen oder die Verwaltung des Zugangs fragen.")
+    weiter = request.values.get("weiter", "/")
+    page = render_template("anmelden.html", fehler=fehler,
+                           name=request.form.get("benutzername", "").strip(),
+                           weiter=weiter if _safe_next(weiter) else "/")
+    return page, 429, {"Retry-After": str(SPERRE_MINUTEN * 60)}
+
+
+def _safe_next(weiter: str) -> bool:
+    """A path on this site, never another host (//host, \\host)."""
+    return weiter.startswith("/") and not weiter.startswith("//") and "\\" not in weiter
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -277,18 +325,19 @@ def _page_images(name: str, docx: bytes) -> list[bytes]:
 # --- the pages ---------------------------------------------------------------------------------
 
 
-def _routes(app: Flask) -> None:
+def _routes(app: Flask, login_limited) -> None:
     @app.get("/kategorien.css")
     def kategorien_css() -> Response:
         css = "".join(f".kat-{k.value}{{background:#{info.farbe}}}\n" for k, info in KATEGORIEN.items())
         return Response(css, mimetype="text/css")
 
     @app.route("/anmelden", methods=["GET", "POST"])
+    @login_limited
     def anmelden():
         if not g.anmeldung:
             return redirect(url_for("uebersicht"))
         weiter = request.values.get("weiter", "/")
-        if not weiter.startswith("/") or weiter.startswith("//") or "\\" in weiter:
+        if not _safe_next(weiter):
             weiter = "/"
         fehler = ""
         name = ""
