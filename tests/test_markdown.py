@@ -339,6 +339,59 @@ def test_libreoffice_numbers_each_list_from_one(paper, tmp_path):
     assert "Jahr Betrag" in lines and "Zwischenüberschrift" in lines
 
 
+NESTED = """Schwerpunkte:
+
+- Sprache
+  - Sprachkurse
+  - Sprachcafé
+- Arbeit"""
+
+
+@pytest.fixture
+def nested(data_copy, tmp_path) -> Path:
+    path = data_copy / VORLAGE
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit_yaml(path, sachverhalt=[NESTED, *data["sachverhalt"]])
+    return build(data_copy, tmp_path, "integrationsplan-2020") / "integrationsplan-2020.docx"
+
+
+def test_a_bulleted_list_under_an_item_is_the_second_level(nested):
+    doc = Document(str(nested))
+    style = style_ids(doc)["Aufzählung"]
+    # the first four: the paper's own lists come later
+    items = [p for p in doc.element.body.iter(f"{W}p") if style_of(p) == style][:4]
+
+    def level(p) -> int:
+        ilvl = p.find(f"{W}pPr/{W}numPr/{W}ilvl")
+        return int(ilvl.get(f"{W}val")) if ilvl is not None else 0
+
+    assert [(_paragraph_text(p), level(p)) for p in items] == [
+        ("Sprache", 0), ("Sprachkurse", 1), ("Sprachcafé", 1), ("Arbeit", 0)]
+    # the second level of the style's own list: a dash, indented further
+    num_id = items[1].find(f"{W}pPr/{W}numPr/{W}numId").get(f"{W}val")
+    numbering = doc.part.numbering_part.element
+    abstract = next(n for n in numbering.iter(f"{W}num")
+                    if n.get(f"{W}numId") == num_id).find(f"{W}abstractNumId").get(f"{W}val")
+    second = numbering.find(f"{W}abstractNum[@{W}abstractNumId='{abstract}']/{W}lvl[@{W}ilvl='1']")
+    first = numbering.find(f"{W}abstractNum[@{W}abstractNumId='{abstract}']/{W}lvl[@{W}ilvl='0']")
+    assert second.find(f"{W}lvlText").get(f"{W}val") == "–"
+    assert first.find(f"{W}lvlText").get(f"{W}val") == "•"
+    indent = [int(x.find(f"{W}pPr/{W}ind").get(f"{W}left")) for x in (first, second)]
+    assert indent[1] > indent[0]
+    assert validation_errors(nested) == []
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_shows_the_second_level_with_a_dash(nested, tmp_path):
+    from pypdf import PdfReader
+
+    soffice_convert([nested], "pdf", tmp_path / "pdf")
+    text = PdfReader(tmp_path / "pdf" / "integrationsplan-2020.pdf").pages[0].extract_text()
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    start = lines.index("• Sprache")
+    assert lines[start:start + 4] == ["• Sprache", "– Sprachkurse", "– Sprachcafé", "• Arbeit"]
+
+
 def test_templates_made_by_the_tool_have_every_style_of_the_subset(data_copy, tmp_path):
     from .test_template_files import copy_without_docx, make_templates
 

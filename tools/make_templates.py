@@ -44,9 +44,12 @@ KATEGORIE_SPALTEN = [  # must match pipeline.model.KATEGORIEN
 
 NUMBERING = f"""<w:numbering {nsdecls('w')}>
   <w:abstractNum w:abstractNumId="1">
-    <w:multiLevelType w:val="singleLevel"/>
+    <w:multiLevelType w:val="multilevel"/>
     <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="bullet"/><w:lvlText w:val="•"/>
       <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="426" w:hanging="284"/></w:pPr>
+      <w:rPr><w:rFonts w:ascii="{FONT}" w:hAnsi="{FONT}"/></w:rPr></w:lvl>
+    <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="bullet"/><w:lvlText w:val="–"/>
+      <w:lvlJc w:val="left"/><w:pPr><w:ind w:left="851" w:hanging="284"/></w:pPr>
       <w:rPr><w:rFonts w:ascii="{FONT}" w:hAnsi="{FONT}"/></w:rPr></w:lvl>
   </w:abstractNum>
   <w:abstractNum w:abstractNumId="2">
