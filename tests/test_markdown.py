@@ -74,13 +74,18 @@ def style_of(p) -> str | None:
     return style.get(f"{W}val") if style is not None else None
 
 
+def built_with_sachverhalt(data: Path, tmp_path: Path, text: str) -> Path:
+    """The shipped Beschlussvorlage with `text` as its first Sachverhalt paragraph, built."""
+    path = data / VORLAGE
+    shipped = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit_yaml(path, sachverhalt=[text, *shipped["sachverhalt"]])
+    return build(data, tmp_path, "integrationsplan-2020") / "integrationsplan-2020.docx"
+
+
 @pytest.fixture
 def paper(data_copy, tmp_path) -> Path:
     """The shipped Beschlussvorlage with the formatted Sachverhalt, built."""
-    path = data_copy / VORLAGE
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    edit_yaml(path, sachverhalt=[SACHVERHALT, *data["sachverhalt"]])
-    return build(data_copy, tmp_path, "integrationsplan-2020") / "integrationsplan-2020.docx"
+    return built_with_sachverhalt(data_copy, tmp_path, SACHVERHALT)
 
 
 def test_sachverhalt_in_markdown_becomes_word_formatting(paper):
@@ -349,10 +354,7 @@ NESTED = """Schwerpunkte:
 
 @pytest.fixture
 def nested(data_copy, tmp_path) -> Path:
-    path = data_copy / VORLAGE
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    edit_yaml(path, sachverhalt=[NESTED, *data["sachverhalt"]])
-    return build(data_copy, tmp_path, "integrationsplan-2020") / "integrationsplan-2020.docx"
+    return built_with_sachverhalt(data_copy, tmp_path, NESTED)
 
 
 def test_a_bulleted_list_under_an_item_is_the_second_level(nested):
