@@ -73,6 +73,7 @@ class Version:
     git_commit: str | None = None
     zeit: str = ""
     eingereicht: str | None = None  # when this version was submitted to a committee
+    eingereicht_von: str | None = None  # who submitted it (user name), when recorded
 
     def dateien(self) -> dict[str, str]:
         """Its files (relative path → sha256)."""
@@ -86,6 +87,12 @@ class Version:
 
 
 _VERSION_FIELDS = {f.name for f in fields(Version)}
+
+
+def _submitter(entry: dict[str, Any]) -> str | None:
+    """Who an `eingereicht` entry says submitted the paper (entries before 0.2 say nobody)."""
+    von = entry.get("von")
+    return von if isinstance(von, str) else None
 
 
 def _version(entry: dict[str, Any]) -> Version:
@@ -104,6 +111,7 @@ class Einreichung:
     version: Version | None = None  # the submitted version, while the paper is frozen
     zeit: str = ""
     fassung: int = 1  # 2 after the first Neufassung, …
+    von: str = ""  # who submitted it, when recorded
 
 
 # --- what the log says, entry by entry ---------------------------------------------------------
@@ -208,8 +216,9 @@ class _Summary:
             elif kind == "eingereicht":
                 if latest is None or latest.version != number:
                     raise _Irregular
-                latest.eingereicht = entry["zeit"]
-                paper.einreichung = Einreichung(latest, entry["zeit"], paper.einreichung.fassung)
+                latest.eingereicht, latest.eingereicht_von = entry["zeit"], _submitter(entry)
+                paper.einreichung = Einreichung(latest, entry["zeit"], paper.einreichung.fassung,
+                                                _submitter(entry) or "")
             elif kind == "neufassung":
                 paper.einreichung = Einreichung(None, "", entry["fassung"])
             else:
@@ -245,7 +254,7 @@ class _Summary:
                 confirmations.setdefault(_confirmation_key(e), []).append(e)
             if kind == "eingereicht":
                 paper.einreichung = Einreichung(versions.get((dokument, number)), e["zeit"],
-                                                paper.einreichung.fassung)
+                                                paper.einreichung.fassung, _submitter(e) or "")
             elif kind == "neufassung":
                 paper.einreichung = Einreichung(None, "", e["fassung"])
         for e in entries:
@@ -277,7 +286,7 @@ class _Summary:
             submitted = paper.einreichung.version
             papers[name] = {"neueste": asdict(paper.latest) if paper.latest else None,
                             "nummer": paper.nummer, "zeit": paper.einreichung.zeit,
-                            "fassung": paper.einreichung.fassung,
+                            "fassung": paper.einreichung.fassung, "von": paper.einreichung.von,
                             "eingereicht": submitted.version if submitted else None}
         return {"papiere": papers, "ausstehend": self.pending, "verworfen": sorted(self.abandoned_ids),
                 "verworfene_dateien": sorted(self.abandoned), "dateien": self.named,
@@ -295,7 +304,8 @@ class _Summary:
             if submitted is not None and (latest is None or latest.version != submitted):
                 raise ValueError("eingereichte Version ist nicht die neueste")
             summary.papers[name] = _Paper(latest, int(fields_["nummer"]), Einreichung(
-                latest if submitted is not None else None, fields_["zeit"], fields_["fassung"]))
+                latest if submitted is not None else None, fields_["zeit"], fields_["fassung"],
+                str(fields_["von"])))
         if not all(isinstance(e, dict) and isinstance(e.get("dateien"), dict) for e in summary.pending):
             raise ValueError("ausstehende Einträge")
         return summary
@@ -314,7 +324,7 @@ def _versions(entries: list[dict[str, Any]], versions: dict | None = None,
             v.pdf, v.pdf_sha256 = entry["pdf"], entry["pdf_sha256"]
             v.pdf_docx_sha256 = entry["pdf_docx_sha256"]
         elif kind == "eingereicht" and key in versions:
-            versions[key].eingereicht = entry["zeit"]
+            versions[key].eingereicht, versions[key].eingereicht_von = entry["zeit"], _submitter(entry)
     return versions
 
 
@@ -510,7 +520,7 @@ class Archiv:
         if paper is None:
             return Einreichung()
         state = paper.einreichung
-        return Einreichung(state.version, state.zeit, state.fassung)
+        return Einreichung(state.version, state.zeit, state.fassung, state.von)
 
     def pending(self) -> list[dict[str, Any]]:
         """Pending entries that no later entry confirmed (or abandoned)."""
@@ -565,18 +575,18 @@ class Archiv:
         self._place_all(dokument, number, files, {"ereignis": "version", **asdict(version)})
         return version
 
-    def submit(self, dokument: str, version: Version) -> str:
-        """Record that a version was submitted to a committee; return the time."""
+    def submit(self, dokument: str, version: Version, von: str = "") -> str:
+        """Record that a version was submitted to a committee (and by whom); return the time."""
         when = now()
         self._append({"ereignis": "eingereicht", "dokument": dokument,
-                      "version": version.version, "zeit": when})
+                      "version": version.version, "zeit": when, **({"von": von} if von else {})})
         return when
 
-    def revise(self, dokument: str) -> int:
-        """Start a Neufassung of a submitted paper; return its number."""
+    def revise(self, dokument: str, von: str = "") -> int:
+        """Start a Neufassung of a submitted paper (recording by whom); return its number."""
         fassung = self.einreichung(dokument).fassung + 1
         self._append({"ereignis": "neufassung", "dokument": dokument, "fassung": fassung,
-                      "zeit": now()})
+                      "zeit": now(), **({"von": von} if von else {})})
         return fassung
 
     def recover(self) -> list[str]:

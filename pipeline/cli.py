@@ -171,14 +171,14 @@ def einreichen(name: str, neufassung: bool, daten: Path, vorlagen: Path, ausgabe
       ratsdoc einreichen integrationsplan-2020 --neufassung
     """
     from .record import einreichen as submit
-    from .record import german_time, neufassung_beginnen
+    from .record import german_time, neufassung_beginnen, os_user
 
     if neufassung:
-        fassung = neufassung_beginnen(name, daten, vorlagen, ausgabe)
+        fassung = neufassung_beginnen(name, daten, vorlagen, ausgabe, von=os_user())
         click.echo(f"Neufassung ({fassung}. Fassung) von „{name}“ begonnen; „ratsdoc build "
                    f"{name}“ erzeugt sie, „ratsdoc einreichen {name}“ reicht sie ein.")
         return
-    done = submit(name, daten, vorlagen, ausgabe)
+    done = submit(name, daten, vorlagen, ausgabe, von=os_user())
     click.echo(f"eingereicht: {name} Version v{done.version} am {german_time(done.zeit)}; sie "
                "wird nicht mehr verändert.")
 

@@ -56,10 +56,12 @@ class Eingereicht:
     zeit: str
 
 
-def submit(name: str, daten: Daten, ausgabe: Path, inputs: dict[str, str]) -> Eingereicht:
+def submit(name: str, daten: Daten, ausgabe: Path, inputs: dict[str, str],
+           von: str = "") -> Eingereicht:
     """File the paper's current archived version as the submitted record.
 
-    `inputs` are the current hashes of the files the paper is rendered from.
+    `inputs` are the current hashes of the files the paper is rendered from; `von` is who
+    submits it (recorded in the archive's log).
     """
     problems = placeholders(name, daten) + missing_dates(name, daten)
     if problems:
@@ -88,10 +90,11 @@ def submit(name: str, daten: Daten, ausgabe: Path, inputs: dict[str, str]) -> Ei
         if stale:
             raise ArchivFehler(f"„{name}“: seit dem letzten Build geändert: {', '.join(stale)}; "
                                f"bitte zuerst „ratsdoc build {name}“ ausführen")
-        return Eingereicht(name, latest.version, archiv.submit(name, latest))
+        return Eingereicht(name, latest.version, archiv.submit(name, latest, von))
 
 
-def einreichen(name: str, daten_ordner: Path, vorlagen: Path, ausgabe: Path) -> Eingereicht:
+def einreichen(name: str, daten_ordner: Path, vorlagen: Path, ausgabe: Path,
+               von: str = "") -> Eingereicht:
     """`ratsdoc einreichen NAME`: the data validated, the paper named, then `submit`."""
     from .archive import file_hashes
     from .build import document_names, input_files
@@ -99,19 +102,20 @@ def einreichen(name: str, daten_ordner: Path, vorlagen: Path, ausgabe: Path) -> 
 
     daten = load_and_validate(daten_ordner, vorlagen)
     document_names(daten, (name,))
-    return submit(name, daten, ausgabe, file_hashes(input_files(name, daten, vorlagen)))
+    return submit(name, daten, ausgabe, file_hashes(input_files(name, daten, vorlagen)), von)
 
 
-def neufassung_beginnen(name: str, daten_ordner: Path, vorlagen: Path, ausgabe: Path) -> int:
+def neufassung_beginnen(name: str, daten_ordner: Path, vorlagen: Path, ausgabe: Path,
+                        von: str = "") -> int:
     """`ratsdoc einreichen NAME --neufassung`: the data validated, the paper named, `revise`."""
     from .build import document_names
     from .validate import load_and_validate
 
     document_names(load_and_validate(daten_ordner, vorlagen), (name,))
-    return revise(name, ausgabe)
+    return revise(name, ausgabe, von)
 
 
-def revise(name: str, ausgabe: Path) -> int:
+def revise(name: str, ausgabe: Path, von: str = "") -> int:
     """Start a Neufassung of a submitted paper: it is rendered again, marked as such."""
     with build_lock(ausgabe):
         archiv = Archiv.open(ausgabe)
@@ -119,7 +123,7 @@ def revise(name: str, ausgabe: Path) -> int:
         if archiv.einreichung(name).version is None:
             raise ArchivFehler(f"„{name}“ ist nicht eingereicht; eine Neufassung gibt es nur für "
                                "eingereichte Vorlagen")
-        return archiv.revise(name)
+        return archiv.revise(name, von)
 
 
 def changed_inputs(recorded: dict[str, str], current: dict[str, str]) -> list[str]:
@@ -130,6 +134,16 @@ def changed_inputs(recorded: dict[str, str], current: dict[str, str]) -> list[st
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def os_user() -> str:
+    """The operating system's user name: who acts, where no login names anybody."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return ""
 
 
 def german_time(iso: str) -> str:

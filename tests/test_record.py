@@ -3,6 +3,7 @@ frozen, and an archive whose log cannot be fooled."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import re
 import shutil
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 from docx import Document
 from pypdf import PdfReader
+
+from pipeline.archive import Archiv
 
 from .conftest import DATA, TEMPLATES, run
 
@@ -160,6 +163,17 @@ def test_a_submitted_paper_is_never_rendered_again(data_copy, tmp_path):
     assert run("build", *build_args).exit_code == 0
     header = Document(str(out / "integrationsplan-2020.docx")).sections[0].header
     assert [p.text.split("\t")[-1] for p in header.paragraphs][-1] == "Beschlussvorlage – Neufassung"
+
+    # The log says who submitted and who began the Neufassung: here the operating system's user.
+    user = getpass.getuser()
+    assert [(e["ereignis"], e.get("von")) for e in manifest(out)
+            if e["ereignis"] in ("eingereicht", "neufassung")] == [("eingereicht", user),
+                                                                   ("neufassung", user)]
+    assert run("einreichen", "integrationsplan-2020", *build_args).exit_code == 0
+    archiv = Archiv.open(out)
+    assert archiv.einreichung("integrationsplan-2020").von == user
+    assert [(v.version, v.eingereicht_von) for v in archiv.versionen
+            if v.dokument == "integrationsplan-2020"] == [(1, user), (2, user)]
 
 
 def test_submitting_refuses_placeholders_and_missing_dates(tmp_path):

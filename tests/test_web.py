@@ -11,6 +11,7 @@ import contextlib
 import http.client
 import http.cookiejar
 import io
+import json
 import os
 import re
 import shutil
@@ -289,6 +290,24 @@ def test_guessing_passwords_is_stopped_and_learns_nothing(data_copy, ausgabe, us
             assert _login(attacker, f"name{number}", "sommer2024")[0] == 401
         status, page, _ = _login(attacker, "gast", "gast-geheim-123")
         assert status == 429 and "Zu viele fehlgeschlagene Anmeldungen" in page
+
+
+def test_the_archive_records_who_submitted_a_paper(data_copy, ausgabe, users):
+    with served(data_copy, ausgabe, users) as base:
+        editor = Client(base)
+        assert _login(editor, "mueller", "mueller-geheim-1")[0] == 200
+        assert "archiviert:" in editor.post("/erzeugen", {})[1]
+        paper = editor.get(f"/vorlagen/{PAPIER}")[1]
+        form = {k: _textarea(paper, k) for k in ("betreff", "beschlussvorschlag", "sachverhalt")}
+        status, page, _ = editor.post(f"/vorlagen/{PAPIER}", {"aktion": "einreichen", **form})
+        assert status == 200 and f"eingereicht: {PAPIER} Version v1" in page
+        assert re.search(r"Eingereicht am \d\d\.\d\d\.\d{4} von mueller \(Version v1\)", page)
+        entries = [json.loads(line) for line in
+                   (ausgabe / "archiv" / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert [e.get("von") for e in entries if e["ereignis"] == "eingereicht"] == ["mueller"]
+        reader = Client(base)
+        assert _login(reader, "gast", "gast-geheim-123")[0] == 200
+        assert re.search(r"<td>\d\d\.\d\d\.\d{4}[^<]* \(mueller\)</td>", reader.get("/archiv")[1])
 
 
 def test_everything_shown_is_escaped(data_copy, ausgabe):

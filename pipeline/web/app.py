@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import getpass
 import hmac
 import re
 import secrets
@@ -139,10 +138,9 @@ def _before() -> BaseResponse | None:
 
 
 def _os_user() -> str:
-    try:
-        return getpass.getuser() or "web"
-    except (OSError, KeyError, ImportError):
-        return "web"
+    from ..record import os_user
+
+    return os_user() or "web"
 
 
 def _darf_bearbeiten() -> Benutzer:
@@ -651,8 +649,10 @@ def _vorlage_page(name: str):
     except RatsdocError as exc:
         abort(500, exc.format_message())
     state = Archiv.open(cfg.ausgabe).einreichung(name)
-    eingereicht = (f"Eingereicht am {german_time(state.zeit)} (Version v{state.version.version}); "
-                   "die Vorlage wird nicht mehr verändert." if state.version else "")
+    von = f" von {state.von}" if state.von else ""
+    eingereicht = (f"Eingereicht am {german_time(state.zeit)}{von} (Version "
+                   f"v{state.version.version}); die Vorlage wird nicht mehr verändert."
+                   if state.version else "")
     form = {key: value or "" for key, value in current.items()}
     stand = felder_stand(current)
     fehler: dict[str, list[str]] = {}
@@ -682,7 +682,7 @@ def _vorlage_page(name: str):
                 status = 422
             else:
                 try:
-                    done = einreichen(name, cfg.daten, cfg.vorlagen, cfg.ausgabe)
+                    done = einreichen(name, cfg.daten, cfg.vorlagen, cfg.ausgabe, von=g.benutzer.name)
                 except RatsdocError as exc:
                     allgemein = _fehlerzeilen(exc)
                     if "ratsdoc build" in exc.format_message():
@@ -763,7 +763,9 @@ def _archiv_page(pruefen: bool = False, fehler: list[str] | None = None, status:
         dokumente.setdefault(v.dokument, []).append({
             "version": v.version, "stand": _german_date(v.datum),
             "zeit": _german_datetime(v.zeit),
-            "eingereicht": _german_datetime(v.eingereicht) if v.eingereicht else "",
+            "eingereicht": (_german_datetime(v.eingereicht) + (f" ({v.eingereicht_von})"
+                                                               if v.eingereicht_von else "")
+                            if v.eingereicht else ""),
             "docx": Path(v.docx).name, "pdf": Path(v.pdf).name if v.pdf else ""})
     pruefung = None
     if pruefen:
