@@ -22,8 +22,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-_LIBRARIES = ("docxtpl", "docx", "jinja2", "babel", "matplotlib", "lxml", "markdown_it", "pydantic",
-              "pydantic_core")
+# Every library whose upgrade can change a paper: also the YAML reader of the data, the escaping
+# of every value, and Pillow, which writes matplotlib's PNG.
+_LIBRARIES = ("docxtpl", "docx", "jinja2", "markupsafe", "yaml", "babel", "matplotlib", "PIL",
+              "lxml", "markdown_it", "pydantic", "pydantic_core")
 
 
 def cache_folder() -> Path | None:

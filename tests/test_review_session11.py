@@ -4,7 +4,13 @@ each test failed before its fix."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
+from .conftest import ROOT
 from .test_rows_review import _cell, _emitted_and_jinja, _loop, _template
 
 # --- rows.py ----------------------------------------------------------------------------------
@@ -19,3 +25,35 @@ def test_attributes_of_inner_loop_items_that_are_not_dicts(tmp_path, monkeypatch
     emitted, jinja = _emitted_and_jinja(path, context, monkeypatch)
     assert "2020;" in jinja and "2021;" in jinja
     assert emitted == jinja
+
+
+# --- vorlagen_cache.code_fingerprint ----------------------------------------------------------
+
+
+def _fingerprint_with(shadow: Path) -> str:
+    code = "from pipeline.vorlagen_cache import code_fingerprint; print(code_fingerprint().hex())"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(shadow), str(ROOT)])}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, check=True, timeout=120)
+    return result.stdout.strip()
+
+
+def test_fingerprint_follows_an_upgrade_of_every_library_that_shapes_the_output(tmp_path):
+    # PyYAML reads the data files, MarkupSafe escapes every value, Pillow writes the PNG of a
+    # drawn chart: an upgrade of any can change a paper, so the output cache (keyed by the
+    # fingerprint) must not serve old bytes.
+    import markupsafe
+    import PIL
+    import yaml
+
+    for module in (yaml, markupsafe, PIL):
+        package = Path(module.__file__).parent
+        fingerprints = set()
+        for variant in ("old", "new"):
+            shadow = tmp_path / module.__name__ / variant
+            shutil.copytree(package, shadow / package.name)
+            if variant == "new":
+                with (shadow / package.name / "__init__.py").open("a") as out:
+                    out.write("\n# upgraded\n")
+            fingerprints.add(_fingerprint_with(shadow))
+        assert len(fingerprints) == 2, f"{module.__name__} upgrade not seen"
