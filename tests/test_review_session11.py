@@ -3,14 +3,21 @@ each test failed before its fix."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import ROOT
+from docx import Document
+
+from pipeline import build as build_module
+from pipeline.archive import Archiv
+
+from .conftest import ROOT, TEMPLATES
 from .test_rows_review import _cell, _emitted_and_jinja, _loop, _template
 
 # --- rows.py ----------------------------------------------------------------------------------
@@ -57,3 +64,37 @@ def test_fingerprint_follows_an_upgrade_of_every_library_that_shapes_the_output(
                     out.write("\n# upgraded\n")
             fingerprints.add(_fingerprint_with(shadow))
         assert len(fingerprints) == 2, f"{module.__name__} upgrade not seen"
+
+
+# --- build's output cache ---------------------------------------------------------------------
+
+
+def test_an_edit_saved_while_a_build_runs_is_built_by_the_next_build(tmp_path, data_copy,
+                                                                     monkeypatch):
+    # The build loads the data under the data lock; a clerk's edit saved right after that (in
+    # the web form, under the same lock) must reach the next build, not be hidden by the
+    # output cache keyed by the edited files.
+    out = tmp_path / "out"
+    name = "integrationsplan-2020"
+    source = data_copy / "vorlagen" / f"{name}.yaml"
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    locked = build_module.data_lock
+
+    @contextlib.contextmanager
+    def lock_then_clerk_saves(*args, **kwargs):
+        with locked(*args, **kwargs):
+            yield
+        with locked(data_copy):  # as the web form saves: under the data lock
+            text = source.read_text(encoding="utf-8")
+            source.write_text(text.replace("Erarbeitung eines", "Fortschreibung des"),
+                              encoding="utf-8")
+
+    with monkeypatch.context() as m:
+        m.setattr(build_module, "data_lock", lock_then_clerk_saves)
+        build_module.build(data_copy, out, TEMPLATES, (name,))
+    # The archived version says it was made from the file as loaded, not as saved later.
+    [version] = Archiv.open(out).of(name)
+    assert before in version.eingaben.values()
+    build_module.build(data_copy, out, TEMPLATES, (name,))
+    text = "\n".join(p.text for p in Document(str(out / f"{name}.docx")).paragraphs)
+    assert "Fortschreibung des Integrationsplans" in text
