@@ -23,6 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from docx.opc.exceptions import OpcError
@@ -421,9 +422,11 @@ class _Environment(SandboxedEnvironment):
             if self._row_loops().replaced - before != loops:
                 return None
         try:
-            return marshal.loads(code[4:])
+            compiled = marshal.loads(code[4:])
         except (EOFError, ValueError, TypeError):
             return None  # a damaged cache entry (its checksum passed: another ratsdoc's?)
+        # Jinja's module code defines `root`; anything else was not written by this method.
+        return compiled if isinstance(compiled, CodeType) and "root" in compiled.co_names else None
 
     def _parse(self, source, name, filename):
         tree = _GuardLoops().visit(super()._parse(source, name, filename))
@@ -583,8 +586,13 @@ _LISTING_CHARS = re.compile("[\t\n\a\f]")
 @functools.lru_cache(maxsize=32)
 def _patched_xml(src_xml: str) -> str:
     """docxtpl's tag clean-up of a template part: pure, and the same for every render."""
-    return vorlagen_cache.remembered(
-        "patch", src_xml.encode(), lambda: DocxTemplate.patch_xml(None, src_xml).encode()).decode()
+    def patch() -> str:
+        return DocxTemplate.patch_xml(None, src_xml)
+
+    try:
+        return vorlagen_cache.remembered("patch", src_xml.encode(), lambda: patch().encode()).decode()
+    except UnicodeDecodeError:
+        return patch()  # an entry that is not UTF-8 was not written here
 
 
 # Tags that can leave a table row with another number of cells than its grid.

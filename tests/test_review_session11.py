@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import marshal
 import os
 import shutil
 import subprocess
@@ -17,7 +18,8 @@ from docx import Document
 from pipeline import build as build_module
 from pipeline.archive import Archiv
 
-from .conftest import ROOT, TEMPLATES
+from .conftest import DATA, ROOT, TEMPLATES
+from .test_build import DOCUMENTS
 from .test_rows_review import _cell, _emitted_and_jinja, _loop, _template
 
 # --- rows.py ----------------------------------------------------------------------------------
@@ -98,3 +100,32 @@ def test_an_edit_saved_while_a_build_runs_is_built_by_the_next_build(tmp_path, d
     build_module.build(data_copy, out, TEMPLATES, (name,))
     text = "\n".join(p.text for p in Document(str(out / f"{name}.docx")).paragraphs)
     assert "Fortschreibung des Integrationsplans" in text
+
+
+# --- vorlagen_cache: entries with a good checksum but foreign content ---------------------------
+
+
+def _build(data: Path, out: Path, cache: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RATSDOC_CACHE": str(cache), "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "pipeline", "build", "--daten", str(data),
+                           "--vorlagen", str(TEMPLATES), "--ausgabe", str(out)],
+                          capture_output=True, text=True, env=env, check=False, timeout=300)
+
+
+def test_foreign_entries_with_a_good_checksum_are_computed_anew(tmp_path):
+    # The checksum tells a damaged entry; one written by something else (another tool, another
+    # format) passes it. Compiled code that is not a code object, and a patched part that is
+    # not UTF-8, ended in a traceback or a misleading German error.
+    cache = tmp_path / "cache"
+    first = _build(DATA, tmp_path / "a", cache)
+    assert first.returncode == 0, first.stderr
+    foreign = {"jinja": b"\0\0\0\0" + marshal.dumps(5), "patch": b"\xff\xfe kein UTF-8"}
+    for kind, payload in foreign.items():
+        for entry in (p for p in (cache / kind).rglob("*") if p.is_file()):
+            entry.write_bytes(hashlib.sha256(payload).digest() + payload)
+    second = _build(DATA, tmp_path / "b", cache)
+    assert second.returncode == 0, second.stderr
+    assert "Traceback" not in second.stderr
+    for name in DOCUMENTS:
+        assert (tmp_path / "b" / f"{name}.docx").read_bytes() == \
+            (tmp_path / "a" / f"{name}.docx").read_bytes()
