@@ -624,11 +624,16 @@ def _grid_matches(tree) -> bool:
     return True
 
 
-def open_template(path: Path) -> DocxTemplate:
-    """Open a .docx template; tolerate the duplicate zip entries LibreOffice can write."""
-    from .docxsafe import read_docx
+def open_template(path: Path, raw: bytes | None = None) -> DocxTemplate:
+    """Open a .docx template (from these bytes of it, if given); tolerate the duplicate zip
+    entries LibreOffice can write."""
+    from .docxsafe import check_docx, read_docx
 
-    raw = read_docx(path)  # no entity bombs, no huge parts, a real zip: checked before parsing
+    # No entity bombs, no huge parts, a real zip: checked before parsing.
+    if raw is None:
+        raw = read_docx(path)
+    else:
+        check_docx(path, raw)
     try:
         return _StrictTemplate(io.BytesIO(_without_duplicate_entries(raw)))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -725,11 +730,11 @@ def template_problems(path: Path) -> list[str]:
 
 @functools.lru_cache(maxsize=64)
 def _template_problems(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
-    return tuple(vorlagen_cache.analysed("fehler", path, lambda: _analyse_problems(path)))
+    return tuple(vorlagen_cache.analysed("fehler", path, lambda raw: _analyse_problems(path, raw)))
 
 
-def _analyse_problems(path: Path) -> list[str]:
-    template = open_template(path)
+def _analyse_problems(path: Path, raw: bytes | None = None) -> list[str]:
+    template = open_template(path, raw)
     try:
         units = list(_units(template))
     except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError, OpcError):
@@ -1240,11 +1245,12 @@ def undeclared_variables(path: Path, context: dict[str, Any]) -> set[str]:
 @functools.lru_cache(maxsize=64)
 def _template_variables(path: Path, mtime_ns: int, size: int) -> frozenset[str]:
     """All top-level names a template uses (cached per file version: parsing costs ~30 ms)."""
-    return frozenset(vorlagen_cache.analysed("platzhalter", path, lambda: _analyse_variables(path)))
+    return frozenset(vorlagen_cache.analysed("platzhalter", path,
+                                             lambda raw: _analyse_variables(path, raw)))
 
 
-def _analyse_variables(path: Path) -> list[str]:
-    template = open_template(path)
+def _analyse_variables(path: Path, raw: bytes | None = None) -> list[str]:
+    template = open_template(path, raw)
     try:
         return sorted(template.get_undeclared_template_variables(make_environment()))
     except TemplateSyntaxError:

@@ -18,9 +18,10 @@ from docx import Document
 from pipeline import build as build_module
 from pipeline.archive import Archiv
 
-from .conftest import DATA, ROOT, TEMPLATES
+from .conftest import DATA, ROOT, STIL, TEMPLATES
 from .test_build import DOCUMENTS
 from .test_rows_review import _cell, _emitted_and_jinja, _loop, _template
+from .test_vorlagen_cache import append_to_betreff
 
 # --- rows.py ----------------------------------------------------------------------------------
 
@@ -129,3 +130,33 @@ def test_foreign_entries_with_a_good_checksum_are_computed_anew(tmp_path):
     for name in DOCUMENTS:
         assert (tmp_path / "b" / f"{name}.docx").read_bytes() == \
             (tmp_path / "a" / f"{name}.docx").read_bytes()
+
+
+def test_a_template_saved_during_its_analysis_leaves_no_wrong_entry(tmp_path, monkeypatch):
+    # The analysis read the file again after the cache had read it for the key: a template
+    # saved in between was analysed, and its result remembered for the earlier bytes. When
+    # those bytes came back (a restored copy), their mistake was not reported.
+    from pipeline import render
+
+    monkeypatch.setenv("RATSDOC_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / STIL / "beschlussvorlage.docx"
+    path.parent.mkdir()
+    good = (TEMPLATES / STIL / "beschlussvorlage.docx").read_bytes()
+    path.write_bytes(good)
+    broken = append_to_betreff(tmp_path, " {{ betref }").read_bytes()
+    assert path.read_bytes() == broken
+    opened = render.open_template
+
+    def clerk_saves_the_good_one(*args, **kwargs):
+        path.write_bytes(good)  # saved in Word while ratsdoc analyses the broken one
+        return opened(*args, **kwargs)
+
+    render._template_problems.cache_clear()
+    with monkeypatch.context() as m:
+        m.setattr(render, "open_template", clerk_saves_the_good_one)
+        render.template_problems(path)
+    render._template_problems.cache_clear()
+    assert render.template_problems(path) == []
+    render._template_problems.cache_clear()
+    path.write_bytes(broken)  # the broken copy restored
+    assert any("{{ betref }" in problem for problem in render.template_problems(path))
