@@ -113,10 +113,15 @@ def cache_key(name: str, daten: Daten, templates: Path) -> str:
 
 
 def _read_cache(ausgabe: Path) -> dict[str, dict[str, str]]:
+    """The output cache's entries; what is damaged or not an entry is left out (rendered anew)."""
     try:
-        return json.loads((ausgabe / CACHE_NAME).read_text(encoding="utf-8"))
+        cache = json.loads((ausgabe / CACHE_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    if not isinstance(cache, dict):
+        return {}
+    return {name: entry for name, entry in cache.items() if isinstance(entry, dict)
+            and all(isinstance(value, str) for value in entry.values())}
 
 
 def _cached_output(ausgabe: Path, name: str, key: str, cache: dict) -> bytes | None:

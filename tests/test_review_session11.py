@@ -160,3 +160,16 @@ def test_a_template_saved_during_its_analysis_leaves_no_wrong_entry(tmp_path, mo
     render._template_problems.cache_clear()
     path.write_bytes(broken)  # the broken copy restored
     assert any("{{ betref }" in problem for problem in render.template_problems(path))
+
+
+def test_a_damaged_output_cache_is_rendered_anew(tmp_path):
+    # Valid JSON of another shape in .ratsdoc-cache.json (edited by hand, a sync conflict)
+    # ended the build in an AttributeError.
+    name = "integrationsplan-2020"
+    for index, content in enumerate(("null", "[]", f'{{"{name}": "x"}}',
+                                     f'{{"{name}": {{"schluessel": 5}}}}')):
+        out = tmp_path / str(index)
+        out.mkdir()
+        (out / build_module.CACHE_NAME).write_text(content, encoding="utf-8")
+        build_module.build(DATA, out, TEMPLATES, (name,))
+        assert (out / f"{name}.docx").read_bytes() == (tmp_path / "0" / f"{name}.docx").read_bytes()
