@@ -1215,8 +1215,14 @@ def _pictures(template: DocxTemplate, context: dict[str, Any], probe: bool,
             if isinstance(v, Bild) and k in used else v for k, v in context.items()}
 
 
-def _fill_charts(path: Path, template: DocxTemplate, context: dict[str, Any]) -> None:
-    """Word charts named like a picture placeholder take that picture's figures."""
+def _fill_charts(path: Path, template: DocxTemplate, context: dict[str, Any],
+                 used: frozenset[str]) -> None:
+    """Word charts named like a picture placeholder take that picture's figures.
+
+    LibreOffice does not keep a chart's name when it saves a .docx („Object1“): a picture the
+    template neither names a chart after nor places as `{{ name }}` takes the one chart not
+    named after a picture; among several such charts, none is guessed (a German error).
+    """
     charts = None
     for name, value in context.items():
         if not isinstance(value, Bild) or value.daten is None:
@@ -1224,6 +1230,13 @@ def _fill_charts(path: Path, template: DocxTemplate, context: dict[str, Any]) ->
         if charts is None:
             charts = diagramm.charts_named(template.docx)
         part = charts.get(name)
+        if part is None and name not in used:
+            others = [n for n in charts if n not in context]
+            if len(others) > 1:
+                raise VorlagenFehler(path, f"kein Diagramm namens „{name}“, aber mehrere andere "
+                                           f"({', '.join(f'„{n}“' for n in others)}); bitte "
+                                           f"eines „{name}“ nennen")
+            part = charts[others[0]] if others else None
         if part is None:
             continue
         try:
@@ -1290,7 +1303,7 @@ def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo,
         raise VorlagenFehler(path, exc.meldung()) from None
     except Exception as exc:
         raise VorlagenFehler(path, _render_error(exc, getattr(exc, "ratsdoc_place", ""))) from None
-    _fill_charts(path, template, context)
+    _fill_charts(path, template, context, used)
     if probe:
         return b""  # a trial (`check`) needs no package: the body was parsed strictly already
     _set_core_properties(template, info)

@@ -8,18 +8,23 @@ import datetime as dt
 import hashlib
 import marshal
 import os
+import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
+import pytest
 from docx import Document
 
 from pipeline import build as build_module
 from pipeline.archive import Archiv
+from pipeline.errors import VorlagenFehler
 
 from .conftest import DATA, ROOT, STIL, TEMPLATES
 from .test_build import DOCUMENTS
+from .test_diagramm import chart_series
 from .test_rows_review import _cell, _emitted_and_jinja, _loop, _template
 from .test_vorlagen_cache import append_to_betreff
 
@@ -173,3 +178,46 @@ def test_a_damaged_output_cache_is_rendered_anew(tmp_path):
         (out / build_module.CACHE_NAME).write_text(content, encoding="utf-8")
         build_module.build(DATA, out, TEMPLATES, (name,))
         assert (out / f"{name}.docx").read_bytes() == (tmp_path / "0" / f"{name}.docx").read_bytes()
+
+
+# --- diagramm.py: a chart renamed by LibreOffice -----------------------------------------------
+
+
+def _renamed_charts(path: Path, *names: str) -> None:
+    """The chart's drawing named as LibreOffice 7.4 names it on saving („Object1“; the name
+    „diagramm“ is lost), once per name (more than one: the same chart shown again)."""
+    with zipfile.ZipFile(path) as source:
+        entries = {info: source.read(info.filename) for info in source.infolist()}
+    for info, data in entries.items():
+        if info.filename == "word/document.xml":
+            xml = data.decode()
+            start = xml.index("<w:r><w:drawing")
+            end = xml.index("</w:drawing></w:r>", start) + len("</w:drawing></w:r>")
+            run = xml[start:end]
+            runs = "".join(re.sub(r'name="diagramm"', f'name="{name}"', run) for name in names)
+            entries[info] = (xml[:start] + runs + xml[end:]).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in entries.items():
+            target.writestr(info, data)
+
+
+def test_a_chart_renamed_by_libreoffice_still_gets_the_figures(tmp_path, built):
+    # A Zwischenbericht template saved in LibreOffice: its chart is „Object1“ now, and the
+    # report showed the template's sample figures without a word.
+    templates = tmp_path / "vorlagen"
+    shutil.copytree(TEMPLATES, templates)
+    _renamed_charts(templates / STIL / "zwischenbericht.docx", "Object1")
+    report = "zwischenbericht-2023"
+    build_module.build(DATA, tmp_path / "out", templates, (report,))
+    assert chart_series(tmp_path / "out" / f"{report}.docx") == \
+        chart_series(built / f"{report}.docx")
+
+
+def test_several_charts_none_named_after_the_figures_is_a_german_error(tmp_path):
+    templates = tmp_path / "vorlagen"
+    shutil.copytree(TEMPLATES, templates)
+    _renamed_charts(templates / STIL / "zwischenbericht.docx", "Object1", "Object2")
+    with pytest.raises(VorlagenFehler) as caught:
+        build_module.build(DATA, tmp_path / "out", templates, ("zwischenbericht-2023",))
+    assert "kein Diagramm namens „diagramm“" in str(caught.value)
+    assert "„Object1“, „Object2“" in str(caught.value)
