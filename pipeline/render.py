@@ -733,6 +733,13 @@ def _template_problems(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
     return tuple(vorlagen_cache.analysed("fehler", path, lambda raw: _analyse_problems(path, raw)))
 
 
+@functools.lru_cache(maxsize=16)
+def _problems_of(path: Path, raw: bytes) -> tuple[str, ...]:
+    """template_problems of these bytes of the template (those that are rendered)."""
+    return tuple(vorlagen_cache.analysed("fehler", path, lambda _: _analyse_problems(path, raw),
+                                         raw))
+
+
 def _analyse_problems(path: Path, raw: bytes | None = None) -> list[str]:
     template = open_template(path, raw)
     try:
@@ -1262,6 +1269,13 @@ def _template_variables(path: Path, mtime_ns: int, size: int) -> frozenset[str]:
                                              lambda raw: _analyse_variables(path, raw)))
 
 
+@functools.lru_cache(maxsize=16)
+def _variables_of(path: Path, raw: bytes) -> frozenset[str]:
+    """_template_variables of these bytes of the template (those that are rendered)."""
+    return frozenset(vorlagen_cache.analysed("platzhalter", path,
+                                             lambda _: _analyse_variables(path, raw), raw))
+
+
 def _analyse_variables(path: Path, raw: bytes | None = None) -> list[str]:
     template = open_template(path, raw)
     try:
@@ -1287,16 +1301,19 @@ def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo,
     VorlagenFehler in German. A `probe` (for `check`) puts a placeholder for every picture and
     returns b"" once the template has rendered.
     """
-    problems = template_problems(path)
+    from .docxsafe import read_docx
+
+    raw = read_docx(path)  # read once: the bytes checked are the bytes rendered
+    problems = _problems_of(path, raw)
     if problems:
-        raise VorlagenFehler(path, _listing(problems))
-    missing = undeclared_variables(path, context)
+        raise VorlagenFehler(path, _listing(list(problems)))
+    used = _variables_of(path, raw)
+    missing = used - set(context)
     if missing:
         raise VorlagenFehler(path, f"unbekannte Platzhalter: {', '.join(sorted(missing))}")
-    template = open_template(path)
+    template = open_template(path, raw)
     try:
         with _limits():
-            used = _template_variables(path, path.stat().st_mtime_ns, path.stat().st_size)
             template.render(_pictures(template, context, probe, used), make_environment(),
                             autoescape=True)
     except FehlendeFormatvorlage as exc:

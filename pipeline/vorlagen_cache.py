@@ -61,8 +61,10 @@ def code_fingerprint() -> bytes:
     return digest.digest()
 
 
-def analysed(kind: str, path: Path, analyse: Callable[[bytes | None], list[str]]) -> list[str]:
-    """analyse(content) of a template's bytes, or what it returned before for these very bytes.
+def analysed(kind: str, path: Path, analyse: Callable[[bytes | None], list[str]],
+             content: bytes | None = None) -> list[str]:
+    """analyse(content) of a template's bytes (read here unless given), or what it returned
+    before for these very bytes.
 
     analyse gets the bytes the key was made of, never reads the file again: a template saved
     meanwhile is not remembered under its earlier bytes. It gets None when the file cannot be
@@ -70,10 +72,11 @@ def analysed(kind: str, path: Path, analyse: Callable[[bytes | None], list[str]]
     a .docx, a syntax error) is analysed again each time, so its error message always names the
     file it came from.
     """
-    try:
-        content = path.read_bytes()
-    except OSError:
-        return analyse(None)
+    if content is None:
+        try:
+            content = path.read_bytes()
+        except OSError:
+            return analyse(None)
     raw = remembered(kind, content,
                      lambda: json.dumps(analyse(content), ensure_ascii=False).encode())
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import io
 import marshal
 import os
 import re
@@ -221,3 +222,39 @@ def test_several_charts_none_named_after_the_figures_is_a_german_error(tmp_path)
         build_module.build(DATA, tmp_path / "out", templates, ("zwischenbericht-2023",))
     assert "kein Diagramm namens „diagramm“" in str(caught.value)
     assert "„Object1“, „Object2“" in str(caught.value)
+
+
+# --- render.render_docx: the bytes checked are the bytes rendered --------------------------------
+
+
+def test_a_template_saved_between_its_check_and_its_render(tmp_path, monkeypatch):
+    # render_docx checked the template's mistakes on one read of the file and rendered another:
+    # a broken template saved in between (`{{ betref }`) lost the Betreff paragraph without a
+    # word, as docxtpl's clean-up does (pitfalls.md).
+    from pipeline import render
+    from pipeline.kinds import build_context, dokumentinfo
+    from pipeline.validate import load_and_validate
+
+    monkeypatch.setenv("RATSDOC_CACHE", "")
+    templates = tmp_path / "vorlagen"
+    shutil.copytree(TEMPLATES, templates)
+    path = templates / STIL / "beschlussvorlage.docx"
+    good = path.read_bytes()
+    broken = append_to_betreff(templates, " {{ betref }").read_bytes()
+    path.write_bytes(good)
+    name = "integrationsplan-2020"
+    daten = load_and_validate(DATA, templates)
+    opened = render.open_template
+
+    def clerk_saves_the_broken_one(*args, **kwargs):
+        path.write_bytes(broken)
+        return opened(*args, **kwargs)
+
+    monkeypatch.setattr(render, "open_template", clerk_saves_the_broken_one)
+    try:
+        docx = render.render_docx(path, build_context(name, daten), dokumentinfo(name, daten))
+    except VorlagenFehler as exc:
+        assert "betref" in str(exc)  # the broken one, checked
+        return
+    text = "\n".join(p.text for p in Document(io.BytesIO(docx)).paragraphs)
+    assert "Erarbeitung eines Integrationsplans" in text
