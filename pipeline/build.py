@@ -113,10 +113,15 @@ def cache_key(name: str, daten: Daten, templates: Path) -> str:
 
 
 def _read_cache(ausgabe: Path) -> dict[str, dict[str, str]]:
+    """The output cache's entries; what is damaged or not an entry is left out (rendered anew)."""
     try:
-        return json.loads((ausgabe / CACHE_NAME).read_text(encoding="utf-8"))
+        cache = json.loads((ausgabe / CACHE_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    if not isinstance(cache, dict):
+        return {}
+    return {name: entry for name, entry in cache.items() if isinstance(entry, dict)
+            and all(isinstance(value, str) for value in entry.values())}
 
 
 def _cached_output(ausgabe: Path, name: str, key: str, cache: dict) -> bytes | None:
@@ -142,14 +147,18 @@ def render_all(daten: Daten, templates: Path, names: list[str],
 
 def check(daten_ordner: Path, templates: Path, ausgabe: Path) -> tuple[list[str], list[str]]:
     """Validate data and templates by rendering everything in memory; (names, warnings)."""
-    daten = load_and_validate(daten_ordner, templates)
-    names = document_names(daten)
-    archiv = Archiv.open(ausgabe)
-    daten.fassungen = {n: archiv.einreichung(n).fassung for n in names}
+    with data_lock(daten_ordner, lesen=True):
+        daten = load_and_validate(daten_ordner, templates)
+        names = document_names(daten)
+        archiv = Archiv.open(ausgabe)
+        daten.fassungen = {n: archiv.einreichung(n).fassung for n in names}
+        # Keyed by the files as loaded: an edit saved while earlier papers render is not
+        # taken for checked.
+        keys = {name: cache_key(name, daten, templates) for name in names}
     for name in names:
         # A document whose inputs are byte for byte those of an earlier successful trial is
         # not rendered again (remembered per user, like the template analyses).
-        vorlagen_cache.remembered("probe", cache_key(name, daten, templates).encode(),
+        vorlagen_cache.remembered("probe", keys[name].encode(),
                                   functools.partial(_probe, daten, templates, name))
     return names, warnings(daten, templates, archiv, names)
 
@@ -188,16 +197,19 @@ def build(daten_ordner: Path, ausgabe: Path, templates: Path, requested: tuple[s
     """
     with data_lock(daten_ordner, lesen=True):  # never half of a clerk's edit
         daten = load_and_validate(daten_ordner, templates)
-    names = document_names(daten, requested)
+        names = document_names(daten, requested)
+        archiv = Archiv.open(ausgabe)
+        frozen = {n: state for n in names if (state := archiv.einreichung(n)).version is not None}
+        daten.fassungen = {n: archiv.einreichung(n).fassung for n in names}
+        live = [n for n in names if n not in frozen]
+        # The output cache's keys and the archive's input hashes of the files as loaded: an
+        # edit saved after the lock is released belongs to the next build.
+        keys = {name: cache_key(name, daten, templates) for name in live}
+        eingaben = {name: file_hashes(input_files(name, daten, templates)) for name in live}
     bericht = Bericht()
-    archiv = Archiv.open(ausgabe)
-    frozen = {n: state for n in names if (state := archiv.einreichung(n)).version is not None}
-    daten.fassungen = {n: archiv.einreichung(n).fassung for n in names}
     bericht.warnungen = warnings(daten, templates, archiv, names)
-    live = [n for n in names if n not in frozen]
     # Documents whose inputs are unchanged since the last build are not rendered again.
     cache = _read_cache(ausgabe)
-    keys = {name: cache_key(name, daten, templates) for name in live}
     rendered = {name: data for name in live
                 if (data := _cached_output(ausgabe, name, keys[name], cache)) is not None}
     rendered |= render_all(daten, templates, [n for n in live if n not in rendered])
@@ -244,7 +256,7 @@ def build(daten_ordner: Path, ausgabe: Path, templates: Path, requested: tuple[s
                             if _write_if_changed(path := ausgabe / f"{name}{suffix}", content))
             pdf_data = pdf_path.read_bytes() if pdf_path and pdf else None
             version = archiv.file(name, data, dokumentinfo(name, daten).datum,
-                                  file_hashes(input_files(name, daten, templates)), commit,
+                                  eingaben[name], commit,
                                   pdf_data, data if pdf_data else None, snapshots[name])
             bericht.ergebnisse.append(Ergebnis(name, target, changed, pdf_path if pdf else None,
                                                version, written))

@@ -23,6 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from docx.opc.exceptions import OpcError
@@ -421,9 +422,11 @@ class _Environment(SandboxedEnvironment):
             if self._row_loops().replaced - before != loops:
                 return None
         try:
-            return marshal.loads(code[4:])
+            compiled = marshal.loads(code[4:])
         except (EOFError, ValueError, TypeError):
             return None  # a damaged cache entry (its checksum passed: another ratsdoc's?)
+        # Jinja's module code defines `root`; anything else was not written by this method.
+        return compiled if isinstance(compiled, CodeType) and "root" in compiled.co_names else None
 
     def _parse(self, source, name, filename):
         tree = _GuardLoops().visit(super()._parse(source, name, filename))
@@ -583,8 +586,13 @@ _LISTING_CHARS = re.compile("[\t\n\a\f]")
 @functools.lru_cache(maxsize=32)
 def _patched_xml(src_xml: str) -> str:
     """docxtpl's tag clean-up of a template part: pure, and the same for every render."""
-    return vorlagen_cache.remembered(
-        "patch", src_xml.encode(), lambda: DocxTemplate.patch_xml(None, src_xml).encode()).decode()
+    def patch() -> str:
+        return DocxTemplate.patch_xml(None, src_xml)
+
+    try:
+        return vorlagen_cache.remembered("patch", src_xml.encode(), lambda: patch().encode()).decode()
+    except UnicodeDecodeError:
+        return patch()  # an entry that is not UTF-8 was not written here
 
 
 # Tags that can leave a table row with another number of cells than its grid.
@@ -616,11 +624,16 @@ def _grid_matches(tree) -> bool:
     return True
 
 
-def open_template(path: Path) -> DocxTemplate:
-    """Open a .docx template; tolerate the duplicate zip entries LibreOffice can write."""
-    from .docxsafe import read_docx
+def open_template(path: Path, raw: bytes | None = None) -> DocxTemplate:
+    """Open a .docx template (from these bytes of it, if given); tolerate the duplicate zip
+    entries LibreOffice can write."""
+    from .docxsafe import check_docx, read_docx
 
-    raw = read_docx(path)  # no entity bombs, no huge parts, a real zip: checked before parsing
+    # No entity bombs, no huge parts, a real zip: checked before parsing.
+    if raw is None:
+        raw = read_docx(path)
+    else:
+        check_docx(path, raw)
     try:
         return _StrictTemplate(io.BytesIO(_without_duplicate_entries(raw)))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -717,11 +730,18 @@ def template_problems(path: Path) -> list[str]:
 
 @functools.lru_cache(maxsize=64)
 def _template_problems(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
-    return tuple(vorlagen_cache.analysed("fehler", path, lambda: _analyse_problems(path)))
+    return tuple(vorlagen_cache.analysed("fehler", path, lambda raw: _analyse_problems(path, raw)))
 
 
-def _analyse_problems(path: Path) -> list[str]:
-    template = open_template(path)
+@functools.lru_cache(maxsize=16)
+def _problems_of(path: Path, raw: bytes) -> tuple[str, ...]:
+    """template_problems of these bytes of the template (those that are rendered)."""
+    return tuple(vorlagen_cache.analysed("fehler", path, lambda _: _analyse_problems(path, raw),
+                                         raw))
+
+
+def _analyse_problems(path: Path, raw: bytes | None = None) -> list[str]:
+    template = open_template(path, raw)
     try:
         units = list(_units(template))
     except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError, OpcError):
@@ -1202,8 +1222,14 @@ def _pictures(template: DocxTemplate, context: dict[str, Any], probe: bool,
             if isinstance(v, Bild) and k in used else v for k, v in context.items()}
 
 
-def _fill_charts(path: Path, template: DocxTemplate, context: dict[str, Any]) -> None:
-    """Word charts named like a picture placeholder take that picture's figures."""
+def _fill_charts(path: Path, template: DocxTemplate, context: dict[str, Any],
+                 used: frozenset[str]) -> None:
+    """Word charts named like a picture placeholder take that picture's figures.
+
+    LibreOffice does not keep a chart's name when it saves a .docx („Object1“): a picture the
+    template neither names a chart after nor places as `{{ name }}` takes the one chart not
+    named after a picture; among several such charts, none is guessed (a German error).
+    """
     charts = None
     for name, value in context.items():
         if not isinstance(value, Bild) or value.daten is None:
@@ -1211,6 +1237,13 @@ def _fill_charts(path: Path, template: DocxTemplate, context: dict[str, Any]) ->
         if charts is None:
             charts = diagramm.charts_named(template.docx)
         part = charts.get(name)
+        if part is None and name not in used:
+            others = [n for n in charts if n not in context]
+            if len(others) > 1:
+                raise VorlagenFehler(path, f"kein Diagramm namens „{name}“, aber mehrere andere "
+                                           f"({', '.join(f'„{n}“' for n in others)}); bitte "
+                                           f"eines „{name}“ nennen")
+            part = charts[others[0]] if others else None
         if part is None:
             continue
         try:
@@ -1232,11 +1265,19 @@ def undeclared_variables(path: Path, context: dict[str, Any]) -> set[str]:
 @functools.lru_cache(maxsize=64)
 def _template_variables(path: Path, mtime_ns: int, size: int) -> frozenset[str]:
     """All top-level names a template uses (cached per file version: parsing costs ~30 ms)."""
-    return frozenset(vorlagen_cache.analysed("platzhalter", path, lambda: _analyse_variables(path)))
+    return frozenset(vorlagen_cache.analysed("platzhalter", path,
+                                             lambda raw: _analyse_variables(path, raw)))
 
 
-def _analyse_variables(path: Path) -> list[str]:
-    template = open_template(path)
+@functools.lru_cache(maxsize=16)
+def _variables_of(path: Path, raw: bytes) -> frozenset[str]:
+    """_template_variables of these bytes of the template (those that are rendered)."""
+    return frozenset(vorlagen_cache.analysed("platzhalter", path,
+                                             lambda _: _analyse_variables(path, raw), raw))
+
+
+def _analyse_variables(path: Path, raw: bytes | None = None) -> list[str]:
+    template = open_template(path, raw)
     try:
         return sorted(template.get_undeclared_template_variables(make_environment()))
     except TemplateSyntaxError:
@@ -1260,23 +1301,26 @@ def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo,
     VorlagenFehler in German. A `probe` (for `check`) puts a placeholder for every picture and
     returns b"" once the template has rendered.
     """
-    problems = template_problems(path)
+    from .docxsafe import read_docx
+
+    raw = read_docx(path)  # read once: the bytes checked are the bytes rendered
+    problems = _problems_of(path, raw)
     if problems:
-        raise VorlagenFehler(path, _listing(problems))
-    missing = undeclared_variables(path, context)
+        raise VorlagenFehler(path, _listing(list(problems)))
+    used = _variables_of(path, raw)
+    missing = used - set(context)
     if missing:
         raise VorlagenFehler(path, f"unbekannte Platzhalter: {', '.join(sorted(missing))}")
-    template = open_template(path)
+    template = open_template(path, raw)
     try:
         with _limits():
-            used = _template_variables(path, path.stat().st_mtime_ns, path.stat().st_size)
             template.render(_pictures(template, context, probe, used), make_environment(),
                             autoescape=True)
     except FehlendeFormatvorlage as exc:
         raise VorlagenFehler(path, exc.meldung()) from None
     except Exception as exc:
         raise VorlagenFehler(path, _render_error(exc, getattr(exc, "ratsdoc_place", ""))) from None
-    _fill_charts(path, template, context)
+    _fill_charts(path, template, context, used)
     if probe:
         return b""  # a trial (`check`) needs no package: the body was parsed strictly already
     _set_core_properties(template, info)

@@ -471,7 +471,9 @@ def _probe(usage: _Usage, value: Any, path: tuple[Any, ...], paths: list, token:
         paths.append(path)
         return f"\ue010{token}{len(paths) - 1}\ue011"
     if type(value) is not dict:
-        return value  # Jinja reports the missing field
+        # An attribute of another object (a date's year) would be rendered into the shape
+        # and shown in every row of it: Jinja renders such a row (and reports a missing one).
+        raise _Slow
     probe: dict[str, Any] = {}
     for attr in usage.slots - usage.keys:
         if attr is not None:

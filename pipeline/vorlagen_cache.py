@@ -22,8 +22,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-_LIBRARIES = ("docxtpl", "docx", "jinja2", "babel", "matplotlib", "lxml", "markdown_it", "pydantic",
-              "pydantic_core")
+# Every library whose upgrade can change a paper: also the YAML reader of the data, the escaping
+# of every value, and Pillow, which writes matplotlib's PNG.
+_LIBRARIES = ("docxtpl", "docx", "jinja2", "markupsafe", "yaml", "babel", "matplotlib", "PIL",
+              "lxml", "markdown_it", "pydantic", "pydantic_core")
 
 
 def cache_folder() -> Path | None:
@@ -59,24 +61,31 @@ def code_fingerprint() -> bytes:
     return digest.digest()
 
 
-def analysed(kind: str, path: Path, analyse: Callable[[], list[str]]) -> list[str]:
-    """analyse(), or what it returned before for a template with these very bytes.
+def analysed(kind: str, path: Path, analyse: Callable[[bytes | None], list[str]],
+             content: bytes | None = None) -> list[str]:
+    """analyse(content) of a template's bytes (read here unless given), or what it returned
+    before for these very bytes.
 
-    Only results are kept: a template that raises (not a .docx, a syntax error) is analysed
-    again each time, so its error message always names the file it came from.
+    analyse gets the bytes the key was made of, never reads the file again: a template saved
+    meanwhile is not remembered under its earlier bytes. It gets None when the file cannot be
+    read, and then reports that in German. Only results are kept: a template that raises (not
+    a .docx, a syntax error) is analysed again each time, so its error message always names the
+    file it came from.
     """
-    try:
-        content = path.read_bytes()
-    except OSError:
-        return analyse()  # analyse() reports the missing or unreadable file in German
-    raw = remembered(kind, content, lambda: json.dumps(analyse(), ensure_ascii=False).encode())
+    if content is None:
+        try:
+            content = path.read_bytes()
+        except OSError:
+            return analyse(None)
+    raw = remembered(kind, content,
+                     lambda: json.dumps(analyse(content), ensure_ascii=False).encode())
     try:
         value = json.loads(raw)
     except ValueError:
         value = None
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
-    return analyse()  # a damaged entry: only costs time
+    return analyse(content)  # a damaged entry: only costs time
 
 
 def remembered(kind: str, content: bytes, compute: Callable[[], bytes]) -> bytes:
