@@ -64,7 +64,10 @@ def fill(chart_xml: bytes, daten: Diagrammdaten) -> bytes:
         column = chr(ord("B") + index)
         _replace(ser, "tx", _str_ref(f"Tabelle1!${column}$1", [name]))
         _replace(ser, "cat", _str_ref(f"Tabelle1!$A$2:$A${last_row}", daten.kategorien))
-        _replace(ser, "val", _num_ref(f"Tabelle1!${column}$2:${column}${last_row}", values))
+        # The number format set in Word (e.g. „0“ or „#.##0“) stays the template's.
+        kept = ser.findtext("c:val/c:numRef/c:numCache/c:formatCode", None, NS)
+        _replace(ser, "val", _num_ref(f"Tabelle1!${column}$2:${column}${last_row}", values,
+                                      kept or "General"))
         for label in ser.findall("c:dLbls/c:dLbl", NS) + ser.findall("c:dPt", NS):
             # Per-point settings belong to the template's categories, not to these.
             idx = label.find("c:idx", NS)
@@ -109,8 +112,8 @@ def _str_ref(formula: str, texts: list[str]) -> Any:
     return ref
 
 
-def _num_ref(formula: str, values: list[int]) -> Any:
+def _num_ref(formula: str, values: list[int], format_code: str) -> Any:
     ref = etree.Element(f"{{{C}}}numRef")
     etree.SubElement(ref, f"{{{C}}}f").text = formula
-    ref.append(_cache("numCache", [str(v) for v in values], "General"))
+    ref.append(_cache("numCache", [str(v) for v in values], format_code))
     return ref

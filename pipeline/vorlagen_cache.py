@@ -24,6 +24,7 @@ from pathlib import Path
 
 # Every library whose upgrade can change a paper: also the YAML reader of the data, the escaping
 # of every value, and Pillow, which writes matplotlib's PNG.
+KEEP_DAYS = 60  # entries older than this are deleted now and then (`prune`)
 _LIBRARIES = ("docxtpl", "docx", "jinja2", "markupsafe", "yaml", "babel", "matplotlib", "PIL",
               "lxml", "markdown_it", "pydantic", "pydantic_core")
 
@@ -56,7 +57,10 @@ def code_fingerprint() -> bytes:
         # __init__.py, which changes its size or time. Cheaper than importlib.metadata here.
         spec = find_spec(module)
         origin = spec.origin if spec is not None else None
-        stat = os.stat(origin) if origin else None
+        try:
+            stat = os.stat(origin) if origin else None
+        except OSError:  # inside a zip or egg: its path (and so its version) has to do
+            stat = None
         digest.update(f"{module}={origin}:{stat and (stat.st_size, stat.st_mtime_ns)}".encode())
     return digest.digest()
 
@@ -88,12 +92,16 @@ def analysed(kind: str, path: Path, analyse: Callable[[bytes | None], list[str]]
     return analyse(content)  # a damaged entry: only costs time
 
 
+def entry_key(kind: str, content: bytes) -> str:
+    return hashlib.sha256(code_fingerprint() + kind.encode() + b"\0" + content).hexdigest()
+
+
 def remembered(kind: str, content: bytes, compute: Callable[[], bytes]) -> bytes:
     """compute(), or what it returned before for this content (and this ratsdoc)."""
     folder = cache_folder()
     if folder is None:
         return compute()
-    key = hashlib.sha256(code_fingerprint() + kind.encode() + b"\0" + content).hexdigest()
+    key = entry_key(kind, content)
     entry = folder / kind / key[:2] / key
     try:
         stored = entry.read_bytes()
@@ -104,7 +112,38 @@ def remembered(kind: str, content: bytes, compute: Callable[[], bytes]) -> bytes
         pass
     value = compute()
     _store(entry, hashlib.sha256(value).digest() + value)
+    if key.startswith("00"):  # about one store in 256
+        prune(folder)
     return value
+
+
+def prune(folder: Path, days: int = KEEP_DAYS) -> int:
+    """Delete entries written more than `days` ago; return how many.
+
+    Entries are never rewritten when used, so one still in use is computed once more after
+    that: the cost of a cache that does not grow with every build for ever.
+    """
+    import time
+
+    limit, removed = time.time() - days * 86400, 0
+    for kind in _listing(folder):
+        for prefix in _listing(folder / kind):
+            for name in _listing(folder / kind / prefix):
+                path = folder / kind / prefix / name
+                try:
+                    if path.stat().st_mtime < limit:
+                        path.unlink()
+                        removed += 1
+                except OSError:
+                    continue  # gone meanwhile, or not ours to delete
+    return removed
+
+
+def _listing(folder: Path) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
 
 
 def _store(entry: Path, value: bytes) -> None:

@@ -100,19 +100,45 @@ def test_a_picture_placeholder_still_gets_the_drawn_chart(tmp_path):
     assert validation_errors(out / f"{REPORT}.docx") == []
 
 
-def _chart_with_four_series(path: Path) -> None:
+def _edit_chart(path: Path, edit) -> None:
+    """Change the template's chart part in place, as Word would save it."""
     with zipfile.ZipFile(path) as source:
         entries = {info: source.read(info.filename) for info in source.infolist()}
     for info, data in entries.items():
         if info.filename == CHART_PART:
             root = etree.fromstring(data)
-            last = list(root.iter(f"{C}ser"))[-1]
-            last.getparent().remove(last)
+            edit(root)
             entries[info] = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
                                            standalone=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for info, data in entries.items():
             target.writestr(info, data)
+
+
+def _chart_with_four_series(path: Path) -> None:
+    def drop_last(root) -> None:
+        last = list(root.iter(f"{C}ser"))[-1]
+        last.getparent().remove(last)
+
+    _edit_chart(path, drop_last)
+
+
+def test_the_number_format_set_in_word_stays(tmp_path):
+    def thousands(root) -> None:
+        for code in root.iter(f"{C}formatCode"):
+            if code.getparent().getparent().getparent().tag == f"{C}val":
+                code.text = "#,##0"
+
+    templates = _templates_with(tmp_path, lambda path: _edit_chart(path, thousands))
+    result = run("build", REPORT, "--daten", str(DATA), "--vorlagen", str(templates),
+                 "--ausgabe", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(tmp_path / "out" / f"{REPORT}.docx") as package:
+        root = etree.fromstring(package.read(CHART_PART))
+    formats = [ser.findtext(f"{C}val/{C}numRef/{C}numCache/{C}formatCode")
+               for ser in root.iter(f"{C}ser")]
+    assert formats == ["#,##0"] * 5
+    assert sum(sum(v) for _, _, v in chart_series(tmp_path / "out" / f"{REPORT}.docx")) == 41
 
 
 def test_a_chart_that_cannot_take_the_figures_is_a_german_error(tmp_path):

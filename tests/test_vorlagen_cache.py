@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+import zipfile
 from pathlib import Path
 
 from docx import Document
@@ -118,3 +120,42 @@ def test_check_renders_again_only_what_changed_since_its_last_success(tmp_path):
     assert "unbekannte Platzhalter: betref" in err
     assert "Traceback" not in err
 
+
+
+def test_old_entries_are_pruned_now_and_then(tmp_path, monkeypatch):
+    from pipeline import vorlagen_cache
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("RATSDOC_CACHE", str(cache))
+    assert vorlagen_cache.remembered("probe", b"neu", lambda: b"ok") == b"ok"
+    assert vorlagen_cache.remembered("probe", b"alt", lambda: b"ok") == b"ok"
+    [old] = [p for p in (cache / "probe").rglob("*")
+             if p.name == vorlagen_cache.entry_key("probe", b"alt")]
+    two_months = time.time() - (vorlagen_cache.KEEP_DAYS + 1) * 86400
+    os.utime(old, (two_months, two_months))
+    # About one store in 256 prunes: a content whose key starts with 00 makes it happen now.
+    content = next(c for i in range(100_000) if vorlagen_cache.entry_key(
+        "probe", c := f"inhalt {i}".encode()).startswith("00"))
+    computed = []
+    vorlagen_cache.remembered("probe", content, lambda: computed.append(1) or b"ok")
+    assert not old.exists() and computed == [1]
+    kept = sorted(p.name for p in (cache / "probe").rglob("*") if p.is_file())
+    assert kept == sorted(vorlagen_cache.entry_key("probe", c) for c in (b"neu", content))
+    # a pruned entry is only computed again
+    assert vorlagen_cache.remembered("probe", b"alt", lambda: computed.append(2) or b"ok") == b"ok"
+    assert computed == [1, 2]
+
+
+def test_a_library_inside_a_zip_does_not_stop_ratsdoc(tmp_path):
+    """A library imported from a zip (as some installers ship them) has no file to stat."""
+    with zipfile.ZipFile(tmp_path / "libs.zip", "w") as archive:
+        archive.writestr("markdown_it/__init__.py", "")
+    code = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+            "from pipeline.vorlagen_cache import code_fingerprint\n"
+            "print(code_fingerprint().hex())")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    zipped, plain = (subprocess.run([sys.executable, "-c", code, path], capture_output=True,
+                                    text=True, env=env, timeout=60)
+                     for path in (str(tmp_path / "libs.zip"), str(tmp_path / "leer")))
+    assert zipped.returncode == 0, zipped.stderr
+    assert len(zipped.stdout.strip()) == 64 and zipped.stdout != plain.stdout
