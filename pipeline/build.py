@@ -158,12 +158,17 @@ def check(daten_ordner: Path, templates: Path, ausgabe: Path) -> tuple[list[str]
     for name in names:
         # A document whose inputs are byte for byte those of an earlier successful trial is
         # not rendered again (remembered per user, like the template analyses).
+        tried: list[bool] = []
         vorlagen_cache.remembered("probe", keys[name].encode(),
-                                  functools.partial(_probe, daten, templates, name))
+                                  functools.partial(_probe, daten, templates, name, tried))
+        if tried and cache_key(name, daten, templates) != keys[name]:
+            # A template saved during the trial: it tested other bytes than the key's.
+            vorlagen_cache.forget("probe", keys[name].encode())
     return names, warnings(daten, templates, archiv, names)
 
 
-def _probe(daten: Daten, templates: Path, name: str) -> bytes:
+def _probe(daten: Daten, templates: Path, name: str, tried: list[bool]) -> bytes:
+    tried.append(True)
     render_all(daten, templates, [name], probe=True)  # charts need not be drawn to check
     doc = daten.dokumente[name]
     kind_of(doc).weitere_ausgaben(name, doc, daten, templates)  # e.g. the Pressetext's HTML

@@ -102,7 +102,7 @@ def remembered(kind: str, content: bytes, compute: Callable[[], bytes]) -> bytes
     if folder is None:
         return compute()
     key = entry_key(kind, content)
-    entry = folder / kind / key[:2] / key
+    entry = _entry(folder, kind, key)
     try:
         stored = entry.read_bytes()
         # Each entry begins with the sha256 of its value: a damaged one is computed anew.
@@ -115,6 +115,20 @@ def remembered(kind: str, content: bytes, compute: Callable[[], bytes]) -> bytes
     if key.startswith("00"):  # about one store in 256
         prune(folder)
     return value
+
+
+def forget(kind: str, content: bytes) -> None:
+    """Delete what was remembered for this content, if anything."""
+    folder = cache_folder()
+    if folder is not None:
+        try:
+            _entry(folder, kind, entry_key(kind, content)).unlink(missing_ok=True)
+        except OSError:
+            pass  # a cache that cannot be written: the entry stays, as would any other
+
+
+def _entry(folder: Path, kind: str, key: str) -> Path:
+    return folder / kind / key[:2] / key
 
 
 def prune(folder: Path, days: int = KEEP_DAYS) -> int:

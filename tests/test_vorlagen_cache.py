@@ -159,3 +159,33 @@ def test_a_library_inside_a_zip_does_not_stop_ratsdoc(tmp_path):
                      for path in (str(tmp_path / "libs.zip"), str(tmp_path / "leer")))
     assert zipped.returncode == 0, zipped.stderr
     assert len(zipped.stdout.strip()) == 64 and zipped.stdout != plain.stdout
+
+
+def test_a_template_saved_during_checks_trial_is_not_taken_for_checked(tmp_path, monkeypatch):
+    """`check` keys a trial by the template's bytes before it renders: when a clerk saves the
+    template meanwhile, the trial tested other bytes, and its success must not be remembered
+    for the bytes it never rendered."""
+    import pytest
+
+    from pipeline import build as stages
+    from pipeline.errors import RatsdocError
+
+    monkeypatch.setenv("RATSDOC_CACHE", str(tmp_path / "cache"))
+    templates = tmp_path / "vorlagen"
+    shutil.copytree(TEMPLATES, templates)
+    path = templates / STIL / "beschlussvorlage.docx"
+    good = path.read_bytes()
+    broken = append_to_betreff(templates, " {{ betreff.gibt_es_nicht }}").read_bytes()
+    render_all = stages.render_all
+
+    def clerk_saves_the_good_one(*args, **kwargs):
+        path.write_bytes(good)
+        return render_all(*args, **kwargs)
+
+    monkeypatch.setattr(stages, "render_all", clerk_saves_the_good_one)
+    stages.check(DATA, templates, tmp_path / "out")  # the trial rendered the good bytes
+    monkeypatch.setattr(stages, "render_all", render_all)
+    path.write_bytes(broken)  # the bytes the first key was made of come back
+    with pytest.raises(RatsdocError) as raised:
+        stages.check(DATA, templates, tmp_path / "out")
+    assert "gibt_es_nicht" in raised.value.format_message()
