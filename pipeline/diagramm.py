@@ -55,7 +55,7 @@ def fill(chart_xml: bytes, daten: Diagrammdaten) -> bytes:
     """The chart part with its categories and values replaced (cached values only: the data
     comes from ratsdoc's files, so the chart embeds no workbook of its own)."""
     root = etree.fromstring(chart_xml)
-    series = root.findall(".//c:plotArea/*/c:ser", NS)
+    series = _in_order(root.findall(".//c:plotArea/*/c:ser", NS), [n for n, _ in daten.reihen])
     if len(series) != len(daten.reihen):
         raise DiagrammFehler(f"das Diagramm hat {len(series)} Datenreihen, erwartet werden "
                              f"{len(daten.reihen)} ({', '.join(n for n, _ in daten.reihen)})")
@@ -76,6 +76,23 @@ def fill(chart_xml: bytes, daten: Diagrammdaten) -> bytes:
     for external in root.findall("c:externalData", NS):
         root.remove(external)  # the template's workbook would show stale figures
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _in_order(series: list[Any], names: list[str]) -> list[Any]:
+    """The template's series in the order of the paper's: by name where the template names
+    them all (a series restyled or moved in Word keeps its look), else in display order."""
+    by_name = {ser.findtext("c:tx//c:v", None, NS): ser for ser in series}
+    if sorted(by_name, key=str) == sorted(names) and len(by_name) == len(series):
+        return [by_name[name] for name in names]
+
+    def order(ser: Any) -> int:
+        value = ser.find("c:order", NS)
+        try:
+            return int(value.get("val")) if value is not None else 0
+        except (TypeError, ValueError):
+            return 0
+
+    return sorted(series, key=order)  # stable: XML order where Word wrote no order
 
 
 def _replace(ser: Any, tag: str, content: Any) -> None:

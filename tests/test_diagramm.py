@@ -123,6 +123,42 @@ def _chart_with_four_series(path: Path) -> None:
     _edit_chart(path, drop_last)
 
 
+def _style_by_name(docx_or_template: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(docx_or_template) as package:
+        root = etree.fromstring(package.read(CHART_PART))
+    return {ser.find(f"{C}tx//{C}v").text: etree.tostring(ser.find(f"{C}spPr"))
+            for ser in root.iter(f"{C}ser")}
+
+
+def test_a_series_moved_in_word_keeps_its_look_and_its_figures(tmp_path, built):
+    def move_first_series_last(root) -> None:
+        series = list(root.iter(f"{C}ser"))
+        series[-1].addnext(series[0])  # XML order changed; names and styles stay together
+
+    templates = _templates_with(tmp_path, lambda path: _edit_chart(path, move_first_series_last))
+    result = run("build", REPORT, "--daten", str(DATA), "--vorlagen", str(templates),
+                 "--ausgabe", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    moved = tmp_path / "out" / f"{REPORT}.docx"
+    assert _style_by_name(moved) == _style_by_name(templates / STIL / "zwischenbericht.docx")
+    assert sorted(chart_series(moved)) == sorted(chart_series(built / f"{REPORT}.docx"))
+
+
+def test_unnamed_series_take_the_figures_in_their_display_order(tmp_path, built):
+    def rename_and_reverse_order(root) -> None:
+        series = list(root.iter(f"{C}ser"))
+        for number, ser in enumerate(series):
+            ser.find(f"{C}tx//{C}v").text = f"Reihe {number + 1}"
+            ser.find(f"{C}order").set("val", str(len(series) - 1 - number))
+
+    templates = _templates_with(tmp_path, lambda path: _edit_chart(path, rename_and_reverse_order))
+    result = run("build", REPORT, "--daten", str(DATA), "--vorlagen", str(templates),
+                 "--ausgabe", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    expected = chart_series(built / f"{REPORT}.docx")
+    assert chart_series(tmp_path / "out" / f"{REPORT}.docx") == expected[::-1]
+
+
 def test_the_number_format_set_in_word_stays(tmp_path):
     def thousands(root) -> None:
         for code in root.iter(f"{C}formatCode"):
