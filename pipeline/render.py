@@ -718,18 +718,25 @@ def template_problems(path: Path) -> list[str]:
     - `{% include %}`, `{% import %}`, `{% extends %}` (templates may not read other files).
 
     Returns [] for a good template. Raises VorlagenFehler when the file is missing or not a
-    .docx. Cached per file version (path, mtime, size), so checking before every render is
-    free. `undeclared_variables` lists the placeholders a template uses.
+    .docx. Cached per file version (path, mtime, size, change time, inode), so checking
+    before every render is free. `undeclared_variables` lists the placeholders a template uses.
     """
     try:
-        stat = path.stat()
+        version = _file_version(path)
     except FileNotFoundError:
         raise VorlagenFehler(path, "Datei nicht gefunden") from None
-    return list(_template_problems(path, stat.st_mtime_ns, stat.st_size))
+    return list(_template_problems(path, version))
+
+
+def _file_version(path: Path) -> tuple[int, ...]:
+    """What changes when a file is saved or replaced: also a copy that keeps the time and size
+    (Windows Explorer, `cp -p`) changes the inode and the change time."""
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size, stat.st_ctime_ns, stat.st_ino
 
 
 @functools.lru_cache(maxsize=64)
-def _template_problems(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
+def _template_problems(path: Path, version: tuple[int, ...]) -> tuple[str, ...]:
     return tuple(vorlagen_cache.analysed("fehler", path, lambda raw: _analyse_problems(path, raw)))
 
 
@@ -1259,11 +1266,11 @@ def undeclared_variables(path: Path, context: dict[str, Any]) -> set[str]:
     `koerperschaft`, the lists its loops run over), in the body, headers and footers. Raises
     VorlagenFehler for a template with syntax errors (see `template_problems`).
     """
-    return set(_template_variables(path, path.stat().st_mtime_ns, path.stat().st_size)) - set(context)
+    return set(_template_variables(path, _file_version(path))) - set(context)
 
 
 @functools.lru_cache(maxsize=64)
-def _template_variables(path: Path, mtime_ns: int, size: int) -> frozenset[str]:
+def _template_variables(path: Path, version: tuple[int, ...]) -> frozenset[str]:
     """All top-level names a template uses (cached per file version: parsing costs ~30 ms)."""
     return frozenset(vorlagen_cache.analysed("platzhalter", path,
                                              lambda raw: _analyse_variables(path, raw)))

@@ -258,3 +258,35 @@ def test_a_template_saved_between_its_check_and_its_render(tmp_path, monkeypatch
         return
     text = "\n".join(p.text for p in Document(io.BytesIO(docx)).paragraphs)
     assert "Erarbeitung eines Integrationsplans" in text
+
+
+def test_a_copy_that_keeps_time_and_size_is_analysed_anew(tmp_path, monkeypatch):
+    # Windows Explorer and `cp -p` keep the modification time; with the same size the
+    # in-process cache took the restored copy for the file it had analysed (the web page runs
+    # for weeks).
+    from pipeline import render
+
+    monkeypatch.setenv("RATSDOC_CACHE", "")
+    path = tmp_path / STIL / "beschlussvorlage.docx"
+    path.parent.mkdir(parents=True)
+    good = (TEMPLATES / STIL / "beschlussvorlage.docx").read_bytes()
+    path.write_bytes(good)
+    broken = append_to_betreff(tmp_path, " {{ betref }").read_bytes()
+
+    def padded(data: bytes, size: int) -> bytes:
+        out = io.BytesIO(data)
+        with zipfile.ZipFile(out, "a") as archive:
+            archive.comment = b" " * (size - len(data))
+        return out.getvalue()
+
+    size = max(len(good), len(broken)) + 16
+    good, broken = padded(good, size), padded(broken, size)
+    assert len(good) == len(broken)
+    path.write_bytes(good)
+    stamp = path.stat().st_mtime_ns
+    assert render.template_problems(path) == []
+    with open(path, "r+b") as target:  # as `cp -p` does: the same file, rewritten, old time
+        target.write(broken)
+    os.utime(path, ns=(stamp, stamp))
+    assert path.stat().st_size == size and path.stat().st_mtime_ns == stamp
+    assert any("{{ betref }" in problem for problem in render.template_problems(path))
