@@ -88,3 +88,51 @@ def test_pruning_follows_no_symbolic_link(tmp_path):
     (cache / "teil" / "cd" / ("cd" + "1" * 62)).symlink_to(foreign)
     vorlagen_cache.prune(cache)
     assert foreign.read_bytes() == b"fremd"
+
+
+DEEP = """Schwerpunkte:
+
+- Sprache
+  - Sprachkurse
+    - Abendkurs
+- Arbeit
+
+1. Erstens
+   1. Unterpunkt
+      1. Noch tiefer
+2. Zweitens"""
+
+
+def _levels(docx, style_name: str) -> list[tuple[str, int]]:
+    from docx import Document
+
+    from .conftest import W, _paragraph_text
+    from .test_markdown import style_ids, style_of
+
+    doc = Document(str(docx))
+    style = style_ids(doc)[style_name]
+
+    def level(p) -> int:
+        ilvl = p.find(f"{W}pPr/{W}numPr/{W}ilvl")
+        return int(ilvl.get(f"{W}val")) if ilvl is not None else 0
+
+    return [(_paragraph_text(p), level(p)) for p in doc.element.body.iter(f"{W}p")
+            if style_of(p) == style]
+
+
+def test_a_third_list_level_stays_below_its_parent(data_copy, tmp_path):
+    """The templates have two list levels: a list nested deeper keeps the deepest one, never
+    jumps back to the first (where it looked like an item of the outer list)."""
+    import yaml
+
+    from .ooxml import validation_errors
+    from .test_markdown import VORLAGE, build, edit_yaml
+
+    path = data_copy / VORLAGE
+    edit_yaml(path, sachverhalt=[DEEP, *yaml.safe_load(path.read_text(encoding="utf-8"))["sachverhalt"]])
+    docx = build(data_copy, tmp_path, "integrationsplan-2020") / "integrationsplan-2020.docx"
+    assert _levels(docx, "Aufzählung")[:4] == [
+        ("Sprache", 0), ("Sprachkurse", 1), ("Abendkurs", 1), ("Arbeit", 0)]
+    assert _levels(docx, "Nummerierung")[:4] == [
+        ("Erstens", 0), ("Unterpunkt", 1), ("Noch tiefer", 1), ("Zweitens", 0)]
+    assert validation_errors(docx) == []
