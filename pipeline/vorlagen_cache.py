@@ -135,7 +135,7 @@ def prune(folder: Path, days: int = KEEP_DAYS) -> int:
             if not _HEX.fullmatch(prefix) or len(prefix) != 2:
                 continue
             for name in _listing(folder / kind / prefix):
-                if not (_HEX.fullmatch(name) and len(name) == 64 and name.startswith(prefix)
+                if not ((_HEX.fullmatch(name) and len(name) == 64 and name.startswith(prefix))
                         or name.startswith(".tmp-")):
                     continue
                 path = folder / kind / prefix / name

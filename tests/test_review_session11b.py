@@ -5,12 +5,30 @@ from __future__ import annotations
 import concurrent.futures
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
-from .test_web import Client, _login, served  # noqa: F401
-from .test_web import ausgabe, users  # noqa: F401  (fixtures)
+import pytest
+
+from pipeline.web.users import add_user
+
+from .test_web import Client, served
+
+
+@pytest.fixture
+def ausgabe(tmp_path) -> Path:
+    return tmp_path / "output"
+
+
+@pytest.fixture
+def users(tmp_path) -> Path:
+    path = tmp_path / "ratsdoc-benutzer.json"
+    add_user(path, "mueller", "bearbeiten", "mueller-geheim-1")
+    return path
 
 
 def test_parallel_wrong_passwords_are_held_to_five(data_copy, ausgabe, users):
+    """The limits are tested before the password check and counted after it: the server's four
+    threads must not all pass the test before one failure is counted."""
     with served(data_copy, ausgabe, users) as base:
         clients = [Client(base) for _ in range(16)]
         tokens = [c.token() for c in clients]
@@ -136,3 +154,21 @@ def test_a_third_list_level_stays_below_its_parent(data_copy, tmp_path):
     assert _levels(docx, "Nummerierung")[:4] == [
         ("Erstens", 0), ("Unterpunkt", 1), ("Noch tiefer", 1), ("Zweitens", 0)]
     assert validation_errors(docx) == []
+
+
+def test_the_blocked_login_page_is_a_working_form_with_the_escaped_target(data_copy, ausgabe, users):
+    import re
+
+    from markupsafe import escape
+
+    with served(data_copy, ausgabe, users) as base:
+        attacker = Client(base)
+        target = '/katalog?kategorie="><b>x</b>'
+        for attempt in range(6):
+            status, page, _ = attacker.post("/anmelden", {
+                "benutzername": " MUELLER", "passwort": f"falsch-{attempt}", "weiter": target})
+        assert status == 429
+        assert '"><b>x' not in page and str(escape(target)) in page
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token and token.group(1) == attacker.token()
+        assert 'value="MUELLER"' in page  # the name as typed, so the clerk sees what was refused
