@@ -391,7 +391,9 @@ class _Dokument:
         abstract = num.abstractNumId.val
         levels = [int(v) for v in numbering.xpath(
             f'./w:abstractNum[@w:abstractNumId="{abstract}"]/w:lvl/@w:ilvl')]
-        ilvl = ebene if ebene in levels else 0
+        # The deepest level the numbering has, up to the list's own: a list nested deeper than
+        # the template's levels stays below its parent instead of jumping back to the first.
+        ilvl = max((level for level in levels if level <= ebene), default=0)
         if not neu:
             return None if ilvl == 0 else (int(num.numId), ilvl)
         instance = numbering.add_num(abstract)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -141,9 +142,12 @@ def os_user() -> str:
     import getpass
 
     try:
-        return getpass.getuser()
+        name = getpass.getuser()
     except (OSError, KeyError, ImportError):
         return ""
+    # From the environment: bytes in another encoding arrive as surrogates, which no UTF-8 file
+    # (the archive's log, the catalogue) can hold.
+    return os.fsencode(name).decode("utf-8", "replace")
 
 
 def german_time(iso: str) -> str:

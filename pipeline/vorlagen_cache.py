@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -135,22 +136,45 @@ def prune(folder: Path, days: int = KEEP_DAYS) -> int:
     """Delete entries written more than `days` ago; return how many.
 
     Entries are never rewritten when used, so one still in use is computed once more after
-    that: the cost of a cache that does not grow with every build for ever.
+    that: the cost of a cache that does not grow with every build for ever. Only what this
+    module writes is deleted (KIND/ab/ab…64 hex digits, and its own temporary files), never
+    through a symbolic link: RATSDOC_CACHE may name a folder that holds other files too.
     """
+    import stat
     import time
 
     limit, removed = time.time() - days * 86400, 0
-    for kind in _listing(folder):
-        for prefix in _listing(folder / kind):
+    for kind in _folders(folder):
+        for prefix in _folders(folder / kind):
+            if not _HEX.fullmatch(prefix) or len(prefix) != 2:
+                continue
             for name in _listing(folder / kind / prefix):
+                if not ((_HEX.fullmatch(name) and len(name) == 64 and name.startswith(prefix))
+                        or name.startswith(".tmp-")):
+                    continue
                 path = folder / kind / prefix / name
                 try:
-                    if path.stat().st_mtime < limit:
+                    info = path.lstat()
+                    if stat.S_ISREG(info.st_mode) and info.st_mtime < limit:
                         path.unlink()
                         removed += 1
                 except OSError:
                     continue  # gone meanwhile, or not ours to delete
     return removed
+
+
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+def _folders(folder: Path) -> list[str]:
+    """The real folders in a folder (no symbolic links, no junctions)."""
+    try:
+        with os.scandir(folder) as entries:
+            return [e.name for e in entries if e.is_dir(follow_symlinks=False)
+                    and not getattr(e.stat(follow_symlinks=False), "st_file_attributes", 0)
+                    & 0x400]  # FILE_ATTRIBUTE_REPARSE_POINT: a Windows junction
+    except OSError:
+        return []
 
 
 def _listing(folder: Path) -> list[str]:

@@ -187,6 +187,24 @@ def _login_limiter(app: Flask):
     from flask_limiter.util import get_remote_address
 
     logging.getLogger("flask-limiter").setLevel(logging.ERROR)  # its own messages are English
+    # The limits are tested before the password check and deducted after it: without a lock, the
+    # server's threads all passed the test at once (8 failures instead of 5). One login attempt
+    # per address at a time (striped locks: bounded memory), registered before the limiter's hooks.
+    locks = [threading.Lock() for _ in range(64)]
+
+    def hold() -> None:
+        if request.endpoint == "anmelden" and request.method == "POST":
+            lock = locks[hash(get_remote_address()) % len(locks)]
+            lock.acquire()
+            g.anmeldung_sperre = lock
+
+    def release(_error: BaseException | None) -> None:
+        lock = g.pop("anmeldung_sperre", None)
+        if lock is not None:
+            lock.release()
+
+    app.before_request(hold)
+    app.teardown_request(release)
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://",
                       strategy="fixed-window")
 
