@@ -734,8 +734,12 @@ benutzer_option = click.option(
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
               help="Port (0: ein freier).")
 @benutzer_option
+@click.option("--proxy", metavar="ADRESSE",
+              help="Adresse des Reverse-Proxys (HTTPS) vor der Seite: nur ihm wird geglaubt, "
+              "wer anfragt (X-Forwarded-For), damit die Sperre nach Fehlversuchen jeden "
+              "Rechner einzeln zählt.")
 def web(daten: Path, vorlagen: Path, ausgabe: Path, host: str, port: int,
-        benutzer_datei: Path | None) -> None:
+        benutzer_datei: Path | None, proxy: str | None) -> None:
     """Startet die Webseite für die Sachbearbeitung (im Browser: http://127.0.0.1:8080/).
 
     Übersicht, Maßnahmenkatalog, Vorlagen und Archiv, mit denselben Prüfungen wie die Befehle.
@@ -746,11 +750,13 @@ def web(daten: Path, vorlagen: Path, ausgabe: Path, host: str, port: int,
     Beispiele:
       ratsdoc web
       ratsdoc web --host 0.0.0.0 --port 8080
+      ratsdoc web --host 10.1.2.3 --proxy 10.1.2.1
     """
     from .web import check_start, create_app, serve
 
     users_file = check_start(host, daten, benutzer_datei)
-    serve(create_app(daten, vorlagen, ausgabe, users_file), host, port, echo=click.echo)
+    serve(create_app(daten, vorlagen, ausgabe, users_file), host, port, echo=click.echo,
+          proxy=proxy)
 
 
 @main.group(context_settings=CONTEXT, options_metavar="[OPTIONEN]",

@@ -42,12 +42,12 @@ PAPIER = "integrationsplan-2020"
 
 @contextlib.contextmanager
 def served(daten: Path, ausgabe: Path, users_file: Path | None = None,
-           pdf: bool | None = False) -> Iterator[str]:
+           pdf: bool | None = False, proxy: str | None = None) -> Iterator[str]:
     """The app served by waitress on a free loopback port, in a thread; yields its address."""
-    from waitress import create_server
+    from pipeline.web import make_server
 
     app = create_app(daten, TEMPLATES, ausgabe, users_file, pdf=pdf)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    server = make_server(app, "127.0.0.1", 0, proxy)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -290,6 +290,32 @@ def test_guessing_passwords_is_stopped_and_learns_nothing(data_copy, ausgabe, us
             assert _login(attacker, f"name{number}", "sommer2024")[0] == 401
         status, page, _ = _login(attacker, "gast", "gast-geheim-123")
         assert status == 429 and "Zu viele fehlgeschlagene Anmeldungen" in page
+
+
+def _from(base: str, address: str) -> Client:
+    """A client whose requests the proxy in front says come from `address`."""
+    client = Client(base)
+    client.opener.addheaders = [("X-Forwarded-For", address)]
+    return client
+
+
+@pytest.mark.parametrize("proxy", ["127.0.0.1", None], ids=["proxy", "ohne-proxy"])
+def test_behind_a_proxy_each_clerk_has_their_own_address(data_copy, ausgabe, users, proxy):
+    with served(data_copy, ausgabe, users, proxy=proxy) as base:
+        attacker = _from(base, "10.0.0.66")
+        for attempt in range(5):
+            assert _login(attacker, "mueller", f"geraten-{attempt}")[0] == 401
+        assert _login(attacker, "mueller", "mueller-geheim-1")[0] == 429
+        # mueller at another desk: behind the proxy not locked out; without one the header is
+        # anybody's to write, so it changes nothing
+        status, page, _ = _login(_from(base, "10.0.0.7"), "mueller", "mueller-geheim-1")
+        assert status == (200 if proxy else 429), page
+
+
+def test_a_huge_name_is_neither_kept_nor_shown_again(data_copy, ausgabe, users):
+    with served(data_copy, ausgabe, users) as base:
+        status, page, _ = _login(Client(base), "x" * 200_000, "falsch-falsch")
+        assert status == 401 and "x" * 65 in page and "x" * 66 not in page
 
 
 def test_the_archive_records_who_submitted_a_paper(data_copy, ausgabe, users):

@@ -14,7 +14,7 @@ from ..errors import RatsdocError, display_path
 from .app import create_app
 from .users import default_users_file, read_users
 
-__all__ = ["check_start", "create_app", "is_loopback", "serve"]
+__all__ = ["check_start", "create_app", "is_loopback", "make_server", "serve"]
 
 
 def is_loopback(host: str) -> bool:
@@ -40,14 +40,23 @@ def check_start(host: str, daten: Path, users_file: Path | None) -> Path:
     return path
 
 
-def serve(app, host: str, port: int, echo=print) -> None:
-    """Serve the application with waitress until Ctrl+C."""
+def make_server(app, host: str, port: int, proxy: str | None = None):
+    """A waitress server for the application. `proxy`: the address of the one reverse proxy in
+    front (HTTPS); from it alone, X-Forwarded-For names the client (the login throttle counts
+    per client address), from anyone else the header is dropped."""
     import logging
 
     from waitress import create_server
 
     logging.getLogger("waitress").setLevel(logging.ERROR)  # its own messages are English
-    server = create_server(app, host=host, port=port, threads=4, ident="ratsdoc")
+    trusted = {"trusted_proxy": proxy, "trusted_proxy_count": 1,
+               "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}} if proxy else {}
+    return create_server(app, host=host, port=port, threads=4, ident="ratsdoc", **trusted)
+
+
+def serve(app, host: str, port: int, echo=print, proxy: str | None = None) -> None:
+    """Serve the application with waitress until Ctrl+C."""
+    server = make_server(app, host, port, proxy)
     shown = f"[{host}]" if ":" in host else host
     echo(f"ratsdoc web läuft: http://{shown}:{getattr(server, 'effective_port', port)}/ (beenden mit Strg+C)")
     try:

@@ -38,7 +38,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..errors import DatenFehler, Konflikt, Problem, RatsdocError, display_path
 from ..kategorien import KATEGORIEN, Kategorie
-from .users import Benutzer, check_password, read_users, user_named
+from .users import NAME_LAENGE, Benutzer, check_password, read_users, user_named
 
 ROLLE_OHNE_ANMELDUNG = "bearbeiten"
 DATEI = re.compile(r"[a-z0-9][a-z0-9._-]{0,120}\.(docx|pdf)", re.IGNORECASE)
@@ -212,7 +212,7 @@ def _login_limiter(app: Flask):
         return response.status_code == 401
 
     def per_name() -> str:
-        return f"{get_remote_address()}|{request.form.get('benutzername', '').strip().lower()}"
+        return f"{get_remote_address()}|{_login_name().lower()}"
 
     def limited(view):
         view = limiter.limit(FEHLVERSUCHE_ADRESSE, methods=["POST"], deduct_when=failed)(view)
@@ -227,9 +227,14 @@ def _too_many_logins(error) -> tuple[str, int, dict[str, str]]:
               f"{SPERRE_MINUTEN} Minuten erneut versuchen oder die Verwaltung des Zugangs fragen.")
     weiter = request.values.get("weiter", "/")
     page = render_template("anmelden.html", fehler=fehler,
-                           name=request.form.get("benutzername", "").strip(),
-                           weiter=weiter if _safe_next(weiter) else "/")
+                           name=_login_name(), weiter=weiter if _safe_next(weiter) else "/")
     return page, 429, {"Retry-After": str(SPERRE_MINUTEN * 60)}
+
+
+def _login_name() -> str:
+    """The name typed at login, as far as a name can go: a longer text is nobody's name, and a
+    form of 2 MB is neither kept as a counter nor shown again."""
+    return request.form.get("benutzername", "").strip()[:NAME_LAENGE + 1]
 
 
 def _safe_next(weiter: str) -> bool:
@@ -358,7 +363,7 @@ def _routes(app: Flask, login_limited) -> None:
         fehler = ""
         name = ""
         if request.method == "POST":
-            name = request.form.get("benutzername", "").strip()
+            name = _login_name()
             users_file = _cfg().users_file
             assert users_file is not None
             user = check_password(users_file, name, request.form.get("passwort", ""))

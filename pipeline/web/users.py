@@ -17,7 +17,8 @@ from ..output import write_atomic
 
 ROLLEN = ("lesen", "bearbeiten")
 DATEINAME = "ratsdoc-benutzer.json"
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+NAME_LAENGE = 64
+NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._@-]{{0,{NAME_LAENGE - 1}}}")
 MIN_PASSWORT = 10
 
 
