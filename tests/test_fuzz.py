@@ -320,6 +320,7 @@ def finance_row(data: bytes) -> list[str]:
     return next(row for row in rows if len(row) > 3 and row[1] == "Posten")
 
 
+@pytest.mark.slow  # renders a paper per example (15 s)
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(field=st.sampled_from(IDENTIFIERS), raw=raw_scalars)

@@ -267,6 +267,7 @@ def test_loop_of_a_trillion_steps_ends_with_a_german_error(loops, tmp_path):
     )), message
 
 
+@pytest.mark.slow  # waits for the 20 s limit
 def test_time_limit(tmp_path):
     # Few loop steps, each slow: the deadline stops it, not the step count.
     path = template_copy(tmp_path, "{{ betreff }}",
