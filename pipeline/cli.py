@@ -728,10 +728,11 @@ benutzer_option = click.option(
 @daten_option
 @vorlagen_option
 @ausgabe_option
-@click.option("--host", default="127.0.0.1", show_default=True,
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADRESSE",
               help="Adresse, auf der die Seite erreichbar ist; eine andere als 127.0.0.1 nur mit "
               "eingerichteten Benutzern.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              metavar="ZAHL",
               help="Port (0: ein freier).")
 @benutzer_option
 @click.option("--proxy", metavar="ADRESSE",

@@ -794,6 +794,30 @@ USAGE_ERRORS = [
 ]
 
 
+def _commands(command, path: tuple[str, ...] = ()):
+    import click
+
+    yield path
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            yield from _commands(sub, (*path, name))
+
+
+def test_every_help_page_names_its_values_in_german():
+    """click's own value names (INTEGER RANGE, PATH, FLOAT …) are English: every option says
+    its own (ADRESSE, ZAHL, PFAD, DATUM …)."""
+    from pipeline.cli import main
+
+    english = re.compile(r"\b(INTEGER|FLOAT|FILE|PATH|DIRECTORY|BOOLEAN|RANGE|CHOICE|UUID|"
+                         r"DATETIME|FILENAME)\b")
+    pages = {" ".join(path) or "ratsdoc": run(*path, "--hilfe") for path in _commands(main)}
+    assert len(pages) > 20 and "web" in pages and "archiv pruefen" in pages
+    for name, result in pages.items():
+        assert result.exit_code == 0, (name, result.output)
+        assert result.output.startswith("Aufruf: "), (name, result.output)
+        assert not english.findall(result.output), (name, result.output)
+
+
 @pytest.mark.parametrize("args", USAGE_ERRORS, ids=" ".join)
 def test_a_usage_error_exits_with_1_in_german(args):
     result = run(*args)
