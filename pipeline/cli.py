@@ -738,7 +738,7 @@ benutzer_option = click.option(
 @click.option("--proxy", metavar="ADRESSE",
               help="Adresse des Reverse-Proxys (HTTPS) vor der Seite: nur ihm wird geglaubt, "
               "wer anfragt (X-Forwarded-For), damit die Sperre nach Fehlversuchen jeden "
-              "Rechner einzeln zählt.")
+              "Rechner einzeln zählt; nur mit eingerichteten Benutzern.")
 def web(daten: Path, vorlagen: Path, ausgabe: Path, host: str, port: int,
         benutzer_datei: Path | None, proxy: str | None) -> None:
     """Startet die Webseite für die Sachbearbeitung (im Browser: http://127.0.0.1:8080/).
@@ -755,7 +755,7 @@ def web(daten: Path, vorlagen: Path, ausgabe: Path, host: str, port: int,
     """
     from .web import check_start, create_app, serve
 
-    users_file = check_start(host, daten, benutzer_datei)
+    users_file = check_start(host, daten, benutzer_datei, proxy)
     serve(create_app(daten, vorlagen, ausgabe, users_file), host, port, echo=click.echo,
           proxy=proxy)
 

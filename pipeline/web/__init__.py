@@ -14,7 +14,7 @@ from ..errors import RatsdocError, display_path
 from .app import create_app
 from .users import default_users_file, read_users
 
-__all__ = ["check_start", "create_app", "is_loopback", "make_server", "serve"]
+__all__ = ["check_start", "create_app", "is_loopback", "make_server", "proxy_address", "serve"]
 
 
 def is_loopback(host: str) -> bool:
@@ -27,16 +27,34 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_start(host: str, daten: Path, users_file: Path | None) -> Path:
-    """The users file to use; refuses an address others can reach while no user exists."""
+def proxy_address(proxy: str) -> str:
+    """The reverse proxy's address as waitress compares it with the peer's (one IP address:
+    „*“ would believe every client, a name or a network would match no request)."""
+    try:
+        return str(ipaddress.ip_address(proxy.strip().strip("[]")))
+    except ValueError:
+        raise RatsdocError(
+            f"--proxy {proxy}: keine IP-Adresse; anzugeben ist die eine Adresse, von der der "
+            "Reverse-Proxy die Seite abruft, z. B. --proxy 10.1.2.1 (kein Name, kein Netz, "
+            "kein *)") from None
+
+
+def check_start(host: str, daten: Path, users_file: Path | None,
+                proxy: str | None = None) -> Path:
+    """The users file to use; refuses an address others can reach while no user exists (behind
+    a reverse proxy, also 127.0.0.1 is reached from the whole network)."""
     path = users_file or default_users_file(daten)
     if not daten.is_dir():
         raise RatsdocError(f"Datenordner {display_path(daten)} nicht gefunden")
-    if not is_loopback(host) and not read_users(path):
+    if proxy is not None:
+        proxy_address(proxy)
+    if (proxy is not None or not is_loopback(host)) and not read_users(path):
+        where, ohne = ((f"hinter dem Proxy {proxy}", "--proxy") if proxy is not None
+                       else (f"auf {host}", "--host"))
         raise RatsdocError(
-            f"ratsdoc web startet auf {host} nur mit Anmeldung, und es ist noch kein Benutzer "
+            f"ratsdoc web startet {where} nur mit Anmeldung, und es ist noch kein Benutzer "
             f"eingerichtet ({display_path(path)}). Zuerst: ratsdoc benutzer neu NAME --rolle "
-            "bearbeiten; oder ohne --host nur auf diesem Rechner (127.0.0.1) starten.")
+            f"bearbeiten; oder ohne {ohne} nur auf diesem Rechner (127.0.0.1) starten.")
     return path
 
 
@@ -49,7 +67,7 @@ def make_server(app, host: str, port: int, proxy: str | None = None):
     from waitress import create_server
 
     logging.getLogger("waitress").setLevel(logging.ERROR)  # its own messages are English
-    trusted = {"trusted_proxy": proxy, "trusted_proxy_count": 1,
+    trusted = {"trusted_proxy": proxy and proxy_address(proxy), "trusted_proxy_count": 1,
                "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}} if proxy else {}
     return create_server(app, host=host, port=port, threads=4, ident="ratsdoc", **trusted)
 
