@@ -737,17 +737,24 @@ def _file_version(path: Path) -> tuple[int, ...]:
 
 @functools.lru_cache(maxsize=64)
 def _template_problems(path: Path, version: tuple[int, ...]) -> tuple[str, ...]:
-    return tuple(vorlagen_cache.analysed("fehler", path, lambda raw: _analyse_problems(path, raw)))
+    return _problems_of(path, _read_template(path))
+
+
+def _read_template(path: Path) -> bytes:
+    """The template's bytes, checked (no entity bombs, no huge parts, a real zip); VorlagenFehler
+    in German when it is missing, unreadable or no .docx."""
+    from .docxsafe import read_docx
+
+    return read_docx(path)
 
 
 @functools.lru_cache(maxsize=16)
 def _problems_of(path: Path, raw: bytes) -> tuple[str, ...]:
     """template_problems of these bytes of the template (those that are rendered)."""
-    return tuple(vorlagen_cache.analysed("fehler", path, lambda _: _analyse_problems(path, raw),
-                                         raw))
+    return tuple(vorlagen_cache.analysed("fehler", raw, lambda: _analyse_problems(path, raw)))
 
 
-def _analyse_problems(path: Path, raw: bytes | None = None) -> list[str]:
+def _analyse_problems(path: Path, raw: bytes) -> list[str]:
     template = open_template(path, raw)
     try:
         units = list(_units(template))
@@ -1272,18 +1279,17 @@ def undeclared_variables(path: Path, context: dict[str, Any]) -> set[str]:
 @functools.lru_cache(maxsize=64)
 def _template_variables(path: Path, version: tuple[int, ...]) -> frozenset[str]:
     """All top-level names a template uses (cached per file version: parsing costs ~30 ms)."""
-    return frozenset(vorlagen_cache.analysed("platzhalter", path,
-                                             lambda raw: _analyse_variables(path, raw)))
+    return _variables_of(path, _read_template(path))
 
 
 @functools.lru_cache(maxsize=16)
 def _variables_of(path: Path, raw: bytes) -> frozenset[str]:
     """_template_variables of these bytes of the template (those that are rendered)."""
-    return frozenset(vorlagen_cache.analysed("platzhalter", path,
-                                             lambda _: _analyse_variables(path, raw), raw))
+    return frozenset(vorlagen_cache.analysed("platzhalter", raw,
+                                             lambda: _analyse_variables(path, raw)))
 
 
-def _analyse_variables(path: Path, raw: bytes | None = None) -> list[str]:
+def _analyse_variables(path: Path, raw: bytes) -> list[str]:
     template = open_template(path, raw)
     try:
         return sorted(template.get_undeclared_template_variables(make_environment()))
@@ -1308,9 +1314,7 @@ def render_docx(path: Path, context: dict[str, Any], info: Dokumentinfo,
     VorlagenFehler in German. A `probe` (for `check`) puts a placeholder for every picture and
     returns b"" once the template has rendered.
     """
-    from .docxsafe import read_docx
-
-    raw = read_docx(path)  # read once: the bytes checked are the bytes rendered
+    raw = _read_template(path)  # read once: the bytes checked are the bytes rendered
     problems = _problems_of(path, raw)
     if problems:
         raise VorlagenFehler(path, _listing(list(problems)))

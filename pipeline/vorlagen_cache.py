@@ -23,9 +23,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+KEEP_DAYS = 60  # entries older than this are deleted now and then (`prune`)
 # Every library whose upgrade can change a paper: also the YAML reader of the data, the escaping
 # of every value, and Pillow, which writes matplotlib's PNG.
-KEEP_DAYS = 60  # entries older than this are deleted now and then (`prune`)
 _LIBRARIES = ("docxtpl", "docx", "jinja2", "markupsafe", "yaml", "babel", "matplotlib", "PIL",
               "lxml", "markdown_it", "pydantic", "pydantic_core")
 
@@ -66,31 +66,22 @@ def code_fingerprint() -> bytes:
     return digest.digest()
 
 
-def analysed(kind: str, path: Path, analyse: Callable[[bytes | None], list[str]],
-             content: bytes | None = None) -> list[str]:
-    """analyse(content) of a template's bytes (read here unless given), or what it returned
-    before for these very bytes.
+def analysed(kind: str, content: bytes, analyse: Callable[[], list[str]]) -> list[str]:
+    """analyse() of a template's bytes, or what it returned before for these very bytes.
 
-    analyse gets the bytes the key was made of, never reads the file again: a template saved
-    meanwhile is not remembered under its earlier bytes. It gets None when the file cannot be
-    read, and then reports that in German. Only results are kept: a template that raises (not
+    analyse must work on `content`, never read the file again: a template saved meanwhile is
+    not remembered under its earlier bytes. Only results are kept: a template that raises (not
     a .docx, a syntax error) is analysed again each time, so its error message always names the
     file it came from.
     """
-    if content is None:
-        try:
-            content = path.read_bytes()
-        except OSError:
-            return analyse(None)
-    raw = remembered(kind, content,
-                     lambda: json.dumps(analyse(content), ensure_ascii=False).encode())
+    raw = remembered(kind, content, lambda: json.dumps(analyse(), ensure_ascii=False).encode())
     try:
         value = json.loads(raw)
     except ValueError:
         value = None
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
-    return analyse(content)  # a damaged entry: only costs time
+    return analyse()  # a damaged entry: only costs time
 
 
 def entry_key(kind: str, content: bytes) -> str:

@@ -55,6 +55,23 @@ def built(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def ausgabe(tmp_path) -> Path:
+    """An output folder of the test's own (not created yet)."""
+    return tmp_path / "output"
+
+
+@pytest.fixture
+def users(tmp_path) -> Path:
+    """A users file of the web page: mueller may edit, gast may read."""
+    from pipeline.web.users import add_user
+
+    path = tmp_path / "ratsdoc-benutzer.json"
+    add_user(path, "mueller", "bearbeiten", "mueller-geheim-1")
+    add_user(path, "gast", "lesen", "gast-geheim-123")
+    return path
+
+
+@pytest.fixture
 def data_copy(tmp_path) -> Path:
     """A copy of the shipped data that a test may break."""
     target = tmp_path / "data"

@@ -5,25 +5,8 @@ from __future__ import annotations
 import concurrent.futures
 import urllib.parse
 import urllib.request
-from pathlib import Path
-
-import pytest
-
-from pipeline.web.users import add_user
 
 from .test_web import Client, served
-
-
-@pytest.fixture
-def ausgabe(tmp_path) -> Path:
-    return tmp_path / "output"
-
-
-@pytest.fixture
-def users(tmp_path) -> Path:
-    path = tmp_path / "ratsdoc-benutzer.json"
-    add_user(path, "mueller", "bearbeiten", "mueller-geheim-1")
-    return path
 
 
 def test_parallel_wrong_passwords_are_held_to_five(data_copy, ausgabe, users):

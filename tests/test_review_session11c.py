@@ -64,9 +64,5 @@ def test_an_ipv6_proxy_is_matched_as_waitress_writes_it(data_copy, ausgabe_users
 
 
 @pytest.fixture
-def ausgabe_users(data_copy, tmp_path) -> tuple[Path, Path, Path]:
-    from pipeline.web.users import add_user
-
-    users = tmp_path / "ratsdoc-benutzer.json"
-    add_user(users, "mueller", "bearbeiten", "mueller-geheim-1")
-    return data_copy, tmp_path / "output", users
+def ausgabe_users(data_copy, ausgabe, users) -> tuple[Path, Path, Path]:
+    return data_copy, ausgabe, users

@@ -28,7 +28,6 @@ import pytest
 from docx import Document
 
 from pipeline.web import check_start, create_app
-from pipeline.web.users import add_user
 
 from .conftest import ROOT, TEMPLATES, run
 
@@ -121,19 +120,6 @@ def _text(body: bytes, headers) -> str:
 def _field_error(page: str, field: str) -> str:
     found = re.search(rf'<p class="feldfehler" id="{field}-fehler">(.*?)</p>', page, re.S)
     return re.sub(r"<[^>]+>", " ", found.group(1)) if found else ""
-
-
-@pytest.fixture
-def ausgabe(tmp_path) -> Path:
-    return tmp_path / "output"
-
-
-@pytest.fixture
-def users(tmp_path) -> Path:
-    path = tmp_path / "ratsdoc-benutzer.json"
-    add_user(path, "mueller", "bearbeiten", "mueller-geheim-1")
-    add_user(path, "gast", "lesen", "gast-geheim-123")
-    return path
 
 
 def _login(client: Client, name: str, passwort: str) -> tuple[int, str, dict]:

@@ -67,7 +67,7 @@ def make_server(app, host: str, port: int, proxy: str | None = None):
     from waitress import create_server
 
     logging.getLogger("waitress").setLevel(logging.ERROR)  # its own messages are English
-    trusted = {"trusted_proxy": proxy and proxy_address(proxy), "trusted_proxy_count": 1,
+    trusted = {"trusted_proxy": proxy_address(proxy), "trusted_proxy_count": 1,
                "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}} if proxy else {}
     return create_server(app, host=host, port=port, threads=4, ident="ratsdoc", **trusted)
 
